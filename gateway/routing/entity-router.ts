@@ -1,0 +1,95 @@
+import type { GraphQLFormattedError } from 'graphql';
+import type { DataSubgraphName } from '../../lib/schema/contract.js';
+import type { RegistryDirectory, RegistryEntry } from '../directory/registry-directory.js';
+import {
+  RegistryUnavailableError,
+  unavailableError,
+  unknownCountryError,
+  type GatewayResponse,
+  type OperationOptions,
+  type RegistryClient,
+} from './registry-client.js';
+
+type Representation = Record<string, unknown>;
+
+/** Every entity key starts with the country segment: `code` for units, models, enterprises; `country` for Registry. */
+export function countryOfRepresentation(representation: Representation): string | null {
+  const key = typeof representation.code === 'string' ? representation.code : representation.country;
+  return typeof key === 'string' && key.length >= 2 ? key.slice(0, 2) : null;
+}
+
+/**
+ * Splits an `_entities` fetch by country, sends each part to the registry that owns it, and puts the
+ * answers back in the original order. Identical representations are fetched once. A country with no
+ * registry, or a registry that fails, costs only its own items (null plus an error at their index).
+ */
+export async function routeEntities(
+  subgraph: DataSubgraphName,
+  options: OperationOptions,
+  representations: Representation[],
+  directory: RegistryDirectory,
+  client: RegistryClient,
+): Promise<GatewayResponse> {
+  const entities: unknown[] = new Array(representations.length).fill(null);
+  const errors: GraphQLFormattedError[] = [];
+  const firstIndex = new Map<string, number>();
+  const duplicates: [index: number, of: number][] = [];
+  const parts = new Map<RegistryEntry, { indices: number[]; country: string }>();
+
+  representations.forEach((representation, index) => {
+    const key = JSON.stringify(representation);
+    const seen = firstIndex.get(key);
+    if (seen !== undefined) return void duplicates.push([index, seen]);
+    firstIndex.set(key, index);
+    const country = countryOfRepresentation(representation);
+    // A key without a readable country is the home registry's to judge (it answers null).
+    const registry = country === null ? directory.home : directory.registryFor(country);
+    if (!registry) return void errors.push(unknownCountryError(country!, ['_entities', index]));
+    const part = parts.get(registry) ?? { indices: [], country: country ?? directory.home.countries[0]! };
+    part.indices.push(index);
+    parts.set(registry, part);
+  });
+
+  await Promise.all(
+    [...parts].map(async ([registry, { indices, country }]) => {
+      const variables = { ...options.request.variables, representations: indices.map((i) => representations[i]) };
+      let response: GatewayResponse;
+      try {
+        response = await client.send(registry, subgraph, { ...options, request: { ...options.request, variables } });
+      } catch (error) {
+        if (!(error instanceof RegistryUnavailableError)) throw error;
+        for (const i of indices) errors.push(unavailableError(error, countryOf(representations[i]!, country), ['_entities', i]));
+        return;
+      }
+      const received = (response.data as { _entities?: unknown } | null | undefined)?._entities;
+      if (!Array.isArray(received) || received.length !== indices.length) {
+        const malformed = new RegistryUnavailableError(registry, `answered ${Array.isArray(received) ? received.length : 'no'} entities for ${indices.length} keys`);
+        console.error(`[gateway] ${subgraph}: ${malformed.message}`, response.errors);
+        for (const i of indices) errors.push(unavailableError(malformed, countryOf(representations[i]!, country), ['_entities', i]));
+        return;
+      }
+      indices.forEach((original, j) => (entities[original] = received[j] ?? null));
+      for (const error of response.errors ?? []) errors.push(remapEntityPath(error, indices));
+    }),
+  );
+
+  for (const [index, of] of duplicates) {
+    // A copy, not a shared object: the gateway merges later fetches into each entity in place.
+    entities[index] = entities[of] === null ? null : structuredClone(entities[of]);
+    for (const error of errors.filter((e) => e.path?.[0] === '_entities' && e.path[1] === of)) {
+      errors.push({ ...error, path: ['_entities', index, ...error.path!.slice(2)] });
+    }
+  }
+  return { data: { _entities: entities }, ...(errors.length ? { errors } : {}) };
+}
+
+function remapEntityPath(error: GraphQLFormattedError, indices: number[]): GraphQLFormattedError {
+  const path = error.path;
+  if (!path || path[0] !== '_entities' || typeof path[1] !== 'number') return error;
+  const original = indices[path[1]];
+  return original === undefined ? { ...error, path: undefined } : { ...error, path: ['_entities', original, ...path.slice(2)] };
+}
+
+function countryOf(representation: Representation, fallback: string): string {
+  return countryOfRepresentation(representation) ?? fallback;
+}

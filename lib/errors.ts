@@ -1,0 +1,34 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Stable, machine-readable error codes: clients and partner registries branch on `extensions.code`,
+ * never on messages.
+ */
+export type RegistryErrorCode =
+  | 'MALFORMED_CODE'
+  | 'UNKNOWN_COUNTRY'
+  | 'FOREIGN_COUNTRY'
+  | 'ALREADY_REGISTERED'
+  | 'UNKNOWN_ENTERPRISE'
+  | 'UNKNOWN_MODEL'
+  | 'UNKNOWN_UNIT'
+  | 'ENTERPRISE_NOT_ACTIVE'
+  | 'MODEL_NOT_ACTIVE'
+  | 'EVENT_CONFLICT'
+  | 'EVENT_REFUSED'
+  | 'BAD_USER_INPUT'
+  | 'LIMIT_EXCEEDED'
+  | 'REGISTRY_UNAVAILABLE'
+  | 'INTERNAL_SERVER_ERROR';
+
+export function registryError(
+  code: RegistryErrorCode,
+  message: string,
+  extensions: Record<string, unknown> = {},
+): GraphQLError {
+  return new GraphQLError(message, { extensions: { ...extensions, code } });
+}
+
+export function assertNever(value: never, what: string): never {
+  throw new Error(`unexpected ${what}: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,145 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { requestContextFromHeaders, type RequestContext } from './request-context.js';
+
+export interface GraphQLHttpOptions<TContext extends BaseContext> {
+  apollo: ApolloServer<TContext>;
+  /** Builds the per-request GraphQL context (DataLoaders live here, so they never outlive a request). */
+  context(request: RequestContext): Promise<TContext>;
+  /** Rejects with a reason when the service cannot serve (database down, no supergraph yet). */
+  ready(): Promise<void>;
+  /** Optional HTML served on GET /graphql and GET / for browsers (must not load anything from a CDN). */
+  landingPage?: string;
+  /** Request bodies above this are refused with 413 before parsing (Apollo's own default is 50 MB). */
+  maxBodyBytes?: number;
+  /** Extra routes tried before GraphQL; return true when handled. */
+  routes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** Stops accepting connections, lets in-flight requests finish, then stops Apollo. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_MAX_BODY = 2 * 1024 * 1024;
+
+/**
+ * A small node:http integration for Apollo Server: /graphql, /health/live, /health/ready and a body
+ * limit. Built here rather than with startStandaloneServer so that health checks, limits and graceful
+ * shutdown are ours to control.
+ */
+export async function startGraphQLServer<TContext extends BaseContext>(
+  options: GraphQLHttpOptions<TContext>,
+  port = 0,
+  host = '127.0.0.1',
+): Promise<RunningServer> {
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  let stopping = false;
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      console.error('unhandled request error', error);
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal error' }] });
+      else res.destroy();
+    });
+  });
+  // Keep-alive sockets must not hold shutdown hostage; the gateway reconnects.
+  server.keepAliveTimeout = 5_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/health/live') return sendJson(res, 200, { status: 'live' });
+    if (url.pathname === '/health/ready') {
+      if (stopping) return sendJson(res, 503, { status: 'stopping' });
+      try {
+        await options.ready();
+        return sendJson(res, 200, { status: 'ready' });
+      } catch (error) {
+        return sendJson(res, 503, { status: 'unavailable', reason: (error as Error).message });
+      }
+    }
+    if (options.routes && (await options.routes(req, res))) return;
+    const wantsHtml = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+    if (options.landingPage && wantsHtml && (url.pathname === '/' || url.pathname === '/graphql')) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return void res.end(options.landingPage);
+    }
+    if (url.pathname !== '/graphql') return sendJson(res, 404, { error: `no route ${url.pathname}; try /graphql` });
+
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > maxBody) return sendGraphQLError(res, 413, `request body over the ${maxBody}-byte limit`);
+    const raw = await readBody(req, maxBody);
+    if (raw === null) return sendGraphQLError(res, 413, `request body over the ${maxBody}-byte limit`);
+
+    let body: unknown = undefined;
+    if (req.method === 'POST') {
+      try {
+        body = raw.length ? JSON.parse(raw) : undefined;
+      } catch {
+        return sendGraphQLError(res, 400, 'request body is not valid JSON');
+      }
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const requestContext = requestContextFromHeaders(req.headers);
+    const response = await options.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: () => options.context(requestContext),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.setHeader('x-request-id', requestContext.requestId);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') return void res.end(response.body.string);
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  await options.apollo.start();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const hostForUrl = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return {
+    port: address.port,
+    url: `http://${hostForUrl}:${address.port}/graphql`,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      await options.apollo.stop();
+    },
+  };
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      else if (!over) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(value));
+}
+
+function sendGraphQLError(res: ServerResponse, status: number, message: string): void {
+  const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}

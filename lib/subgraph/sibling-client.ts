@@ -1,0 +1,57 @@
+import type { DataSubgraphName } from '../schema/contract.js';
+import { registryError } from '../errors.js';
+import { requestContextHeaders, type RequestContext } from '../server/request-context.js';
+
+/**
+ * Reads entities owned by another subgraph of the same node, through that subgraph's public
+ * `_entities` contract: a write that depends on another subgraph's data (a unit needs a registered
+ * model) checks it this way instead of reading the other subgraph's tables.
+ */
+export interface SiblingClient {
+  lookup<T>(
+    subgraph: DataSubgraphName,
+    typename: string,
+    codes: readonly string[],
+    selection: string,
+    context: RequestContext,
+  ): Promise<(T | null)[]>;
+}
+
+const TIMEOUT_MS = 10_000;
+
+export function httpSiblingClient(urls: () => Partial<Record<DataSubgraphName, string>>): SiblingClient {
+  return {
+    async lookup<T>(
+      subgraph: DataSubgraphName,
+      typename: string,
+      codes: readonly string[],
+      selection: string,
+      context: RequestContext,
+    ) {
+      if (codes.length === 0) return [];
+      const url = urls()[subgraph];
+      if (!url) throw new Error(`no URL configured for the ${subgraph} subgraph`);
+      const query = `query($r: [_Any!]!) { _entities(representations: $r) { ... on ${typename} { ${selection} } } }`;
+      const representations = codes.map((code) => ({ __typename: typename, code }));
+      let body: { data?: { _entities?: (T | null)[] }; errors?: { message: string }[] };
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...requestContextHeaders(context) },
+          body: JSON.stringify({ query, variables: { r: representations } }),
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+        });
+        body = (await response.json()) as typeof body;
+      } catch (error) {
+        console.error(`[${context.requestId}] ${subgraph} lookup failed`, error);
+        throw registryError('REGISTRY_UNAVAILABLE', `the ${subgraph} service of this registry did not answer; nothing was written`);
+      }
+      const entities = body.data?._entities;
+      if (!entities || entities.length !== codes.length) {
+        console.error(`[${context.requestId}] ${subgraph} lookup returned`, body.errors);
+        throw registryError('REGISTRY_UNAVAILABLE', `the ${subgraph} service of this registry failed; nothing was written`);
+      }
+      return entities;
+    },
+  };
+}

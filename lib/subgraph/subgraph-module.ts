@@ -1,0 +1,36 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { Kysely, Migration } from 'kysely';
+import type { DataSubgraphName } from '../schema/contract.js';
+import type { RequestContext } from '../server/request-context.js';
+import type { SiblingClient } from './sibling-client.js';
+
+/** The registry node a subgraph belongs to: one country, one database. */
+export interface NodeIdentity {
+  /** The country segment this node owns (e.g. CN). */
+  country: string;
+  name: string;
+}
+
+export interface SubgraphDeps<DB> {
+  node: NodeIdentity;
+  /** Scoped to the subgraph's own Postgres schema: another subgraph's tables are out of reach. */
+  db: Kysely<DB>;
+  /** Entity lookups on the other subgraphs of the same node, through their public contract. */
+  siblings: SiblingClient;
+}
+
+export type SubgraphContext<TLoaders> = RequestContext & { loaders: TLoaders };
+
+/**
+ * Everything the node needs to run one subgraph. Subgraphs are plain modules exporting one of these;
+ * they depend on lib/, never on each other.
+ */
+export interface SubgraphModule<DB, TLoaders> {
+  name: DataSubgraphName;
+  /** The Postgres schema this subgraph owns. */
+  schema: string;
+  migrations: Record<string, Migration>;
+  resolvers(deps: SubgraphDeps<DB>): GraphQLResolverMap<SubgraphContext<TLoaders>>;
+  /** Per-request DataLoaders: a new set for every request so no cache leaks between callers. */
+  loaders(deps: SubgraphDeps<DB>): TLoaders;
+}

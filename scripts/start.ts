@@ -1,0 +1,57 @@
+import { databaseConfigFromEnv, openDatabase } from '../lib/database/database.js';
+import { stopOnSignals } from '../lib/server/shutdown.js';
+import { buildDirectory } from '../gateway/directory/registry-directory.js';
+import { startGateway } from '../gateway/gateway-server.js';
+import { startRegistryNode } from '../subgraphs/registry-node.js';
+import { exampleQueries } from './demo/examples.js';
+import { seedDemoData, DEMO_CODES } from './demo/seed.js';
+
+/**
+ * `npm start`: the home registry node (four subgraphs) and the gateway in one process, on the embedded
+ * database persisted in ./data (or DATABASE_URL), seeded with demo data on first start.
+ */
+const port = Number(process.env.PORT ?? 4000);
+const host = process.env.HOST ?? '127.0.0.1';
+const country = process.env.COUNTRY ?? 'CN';
+const config = databaseConfigFromEnv(process.env, { dataDir: 'data/registry' });
+
+const database = await openDatabase(config);
+const node = await startRegistryNode({
+  node: { country, name: process.env.REGISTRY_NAME ?? 'China national robot registry' },
+  database,
+  host,
+  ports: { enterprises: port + 1, 'product-models': port + 2, units: port + 3, lifecycle: port + 4 },
+});
+const directory = buildDirectory({
+  registries: [{ name: node.node.name, countries: [country], home: true, subgraphs: node.urls }],
+});
+const examples = exampleQueries(DEMO_CODES);
+const gateway = await startGateway({ directory: () => directory, port, host, examples });
+stopOnSignals(async () => {
+  await gateway.stop();
+  await node.stop();
+  await database.close();
+});
+
+const seeded = await seedDemoData(gateway.url);
+console.log(`
+Robot identity registry federation
+  database : ${config.url ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}
+  demo data: ${seeded ? 'seeded now' : 'already present'}
+  subgraphs: ${Object.entries(node.urls).map(([name, url]) => `${name} ${url}`).join(', ')}
+
+GraphQL endpoint (open it in a browser for a query page, or POST JSON to it):
+  ${gateway.url}
+
+Example codes:
+  unit          ${DEMO_CODES.unit}   (display ${DEMO_CODES.unit.slice(0, 2)}-${DEMO_CODES.unit.slice(2, 6)}-${DEMO_CODES.unit.slice(6, 12)}-${DEMO_CODES.unit.slice(12)})
+  product model ${DEMO_CODES.model}
+  enterprise    ${DEMO_CODES.enterprise}
+
+Try:
+  curl -s ${gateway.url} -H 'content-type: application/json' \\
+    -d '{"query":"{ unit(code: \\"${DEMO_CODES.unit}\\") { display state model { name } enterprise { name } } }"}'
+
+${examples.map((e) => `# ${e.title}\n${e.query}`).join('\n\n')}
+
+Ctrl+C stops everything.`);

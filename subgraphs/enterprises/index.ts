@@ -1,0 +1,68 @@
+import type DataLoader from 'dataloader';
+import { registryError } from '../../lib/errors.js';
+import { formatCode } from '../../lib/identity-code/identity-code.js';
+import { readCode, readHomeCode, referenceCode, ownsCode } from '../../lib/subgraph/codes.js';
+import { keyedLoader } from '../../lib/subgraph/keyed-loader.js';
+import { decodeCursor, pageLimit, toPage, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { DateTime } from '../../lib/subgraph/scalars.js';
+import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
+import { countEnterprises, findEnterprises, insertEnterprise, listEnterprises } from './enterprise-repository.js';
+import type { EnterpriseRow, EnterprisesDb } from './enterprise-table.js';
+import { migrations } from './migrations.js';
+
+interface Loaders {
+  enterprise: DataLoader<string, EnterpriseRow | null>;
+}
+type Context = SubgraphContext<Loaders>;
+
+export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders> = {
+  name: 'enterprises',
+  schema: 'enterprises',
+  migrations,
+  loaders: ({ db }) => ({
+    enterprise: keyedLoader((codes) => findEnterprises(db, codes), (row) => row.code),
+  }),
+  resolvers: ({ db, node }) => ({
+    DateTime,
+    Query: {
+      enterprise(_: unknown, { code }: { code: string }, ctx: Context) {
+        const canonical = readCode(code, 'enterprise');
+        return ownsCode(canonical, node) ? ctx.loaders.enterprise.load(canonical) : null;
+      },
+    },
+    Mutation: {
+      async registerEnterprise(_: unknown, { input }: { input: { code: string; name: string } }) {
+        const code = readHomeCode(input.code, 'enterprise', node);
+        const name = input.name.trim();
+        if (name.length < 1 || name.length > 200) {
+          throw registryError('BAD_USER_INPUT', 'enterprise name must be 1 to 200 characters');
+        }
+        const row = await insertEnterprise(db, { code, name });
+        if (!row) throw registryError('ALREADY_REGISTERED', `enterprise ${code} is already registered`, { input: code });
+        return row;
+      },
+    },
+    Enterprise: {
+      __resolveReference(ref: { code: unknown }, ctx: Context) {
+        const code = referenceCode(ref.code, 'enterprise', node);
+        return code === null ? null : ctx.loaders.enterprise.load(code);
+      },
+      display: (row: EnterpriseRow) => formatCode(row.code),
+      registeredAt: (row: EnterpriseRow) => row.registered_at,
+    },
+    Registry: {
+      __resolveReference(ref: { country: unknown }) {
+        return ref.country === node.country ? { country: node.country } : null;
+      },
+      async enterprises({ country }: { country: string }, args: PageArgs) {
+        const limit = pageLimit(args.first);
+        const after = decodeCursor(args.after);
+        const [rows, total] = await Promise.all([
+          listEnterprises(db, country, after, limit + 1),
+          countEnterprises(db, country),
+        ]);
+        return toPage(rows, limit, (row) => row.code, total);
+      },
+    },
+  }),
+};

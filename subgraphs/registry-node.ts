@@ -1,0 +1,67 @@
+import type { Database } from '../lib/database/database.js';
+import type { DataSubgraphName } from '../lib/schema/contract.js';
+import type { RunningServer } from '../lib/server/http-server.js';
+import { httpSiblingClient } from '../lib/subgraph/sibling-client.js';
+import type { NodeIdentity, SubgraphModule } from '../lib/subgraph/subgraph-module.js';
+import { startSubgraph } from '../lib/subgraph/subgraph-server.js';
+import { enterprisesSubgraph } from './enterprises/index.js';
+import { lifecycleSubgraph } from './lifecycle/index.js';
+import { productModelsSubgraph } from './product-models/index.js';
+import { unitsSubgraph } from './units/index.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const SUBGRAPH_MODULES: Record<DataSubgraphName, SubgraphModule<any, any>> = {
+  enterprises: enterprisesSubgraph,
+  'product-models': productModelsSubgraph,
+  units: unitsSubgraph,
+  lifecycle: lifecycleSubgraph,
+};
+
+export interface RegistryNodeOptions {
+  node: NodeIdentity;
+  database: Database;
+  /** Fixed ports per subgraph; 0 or missing picks a free one. */
+  ports?: Partial<Record<DataSubgraphName, number>>;
+  host?: string;
+  /** Run only these subgraphs (docker-compose runs one per container); siblings' URLs then come from `siblingUrls`. */
+  only?: DataSubgraphName[];
+  siblingUrls?: Partial<Record<DataSubgraphName, string>>;
+}
+
+export interface RunningNode {
+  node: NodeIdentity;
+  urls: Partial<Record<DataSubgraphName, string>>;
+  stop(): Promise<void>;
+}
+
+/** A registry node: the four subgraphs of one country over one database. No gateway. */
+export async function startRegistryNode(options: RegistryNodeOptions): Promise<RunningNode> {
+  const urls: Partial<Record<DataSubgraphName, string>> = { ...options.siblingUrls };
+  const siblings = httpSiblingClient(() => urls);
+  const servers: RunningServer[] = [];
+  const names = options.only ?? (Object.keys(SUBGRAPH_MODULES) as DataSubgraphName[]);
+  try {
+    // Sequential: migrations of one database should not race each other's locks at start-up.
+    for (const name of names) {
+      const server = await startSubgraph(SUBGRAPH_MODULES[name], {
+        node: options.node,
+        database: options.database,
+        siblings,
+        port: options.ports?.[name] ?? 0,
+        host: options.host,
+      });
+      servers.push(server);
+      urls[name] = server.url;
+    }
+  } catch (error) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw error;
+  }
+  return {
+    node: options.node,
+    urls,
+    async stop() {
+      await Promise.all(servers.map((s) => s.stop()));
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import type DataLoader from 'dataloader';
+import type { GraphQLError } from 'graphql';
+import { registryError } from '../../lib/errors.js';
+import { formatCode } from '../../lib/identity-code/identity-code.js';
+import { ownsCode, readCode, readHomeCode, referenceCode } from '../../lib/subgraph/codes.js';
+import { groupedLoader, keyedLoader, pageLoader, type PageRequest } from '../../lib/subgraph/keyed-loader.js';
+import { decodeCursor, pageLimit, toPage, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { DateTime } from '../../lib/subgraph/scalars.js';
+import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
+import { migrations } from './migrations.js';
+import { assertModelOpen, issueSerials, MAX_UNITS_PER_CALL, readSerials, registerSerials, type RegisterUnitsRequest } from './unit-issuance.js';
+import { countUnitsBy, countUnitsOfCountry, findUnits, listUnitsOfCountry, pageUnitsOfModels } from './unit-repository.js';
+import type { UnitRow, UnitsDb } from './unit-table.js';
+
+interface Loaders {
+  unit: DataLoader<string, UnitRow | null>;
+  unitsOfModel: DataLoader<PageRequest, UnitRow[], string>;
+  unitCountOfModel: DataLoader<string, number>;
+  unitCountOfEnterprise: DataLoader<string, number>;
+}
+type Context = SubgraphContext<Loaders>;
+
+export const unitsSubgraph: SubgraphModule<UnitsDb, Loaders> = {
+  name: 'units',
+  schema: 'units',
+  migrations,
+  loaders: ({ db }) => ({
+    unit: keyedLoader((codes) => findUnits(db, codes), (row) => row.code),
+    unitsOfModel: pageLoader((requests, limit) => pageUnitsOfModels(db, requests, limit), (row) => row.model_code),
+    unitCountOfModel: groupedLoader((codes) => countUnitsBy(db, 'model_code', codes), 0),
+    unitCountOfEnterprise: groupedLoader((codes) => countUnitsBy(db, 'enterprise_code', codes), 0),
+  }),
+  resolvers: ({ db, node, siblings }) => ({
+    DateTime,
+    Query: {
+      unit(_: unknown, { code }: { code: string }, ctx: Context) {
+        const canonical = readCode(code, 'unit');
+        return ownsCode(canonical, node) ? ctx.loaders.unit.load(canonical) : null;
+      },
+      units(_: unknown, { codes }: { codes: string[] }, ctx: Context) {
+        if (codes.length > MAX_UNITS_PER_CALL) {
+          throw registryError('LIMIT_EXCEEDED', `at most ${MAX_UNITS_PER_CALL} codes per call, got ${codes.length}`, { max: MAX_UNITS_PER_CALL });
+        }
+        // An Error as a list item becomes that item's error (null + path units.i); the rest still answers.
+        return codes.map((code): Promise<UnitRow | null> | GraphQLError | null => {
+          let canonical: string;
+          try {
+            canonical = readCode(code, 'unit');
+          } catch (error) {
+            return error as GraphQLError;
+          }
+          return ownsCode(canonical, node) ? ctx.loaders.unit.load(canonical) : null;
+        });
+      },
+    },
+    Mutation: {
+      async registerUnits(_: unknown, { input }: { input: RegisterUnitsRequest }, ctx: Context) {
+        const model = readHomeCode(input.model, 'productModel', node);
+        const hasSerials = input.serials !== null && input.serials !== undefined;
+        const hasCount = input.count !== null && input.count !== undefined;
+        if (hasSerials === hasCount) throw registryError('BAD_USER_INPUT', 'give either serials or count, not both or neither');
+        const serials = hasSerials ? readSerials(input.serials!) : null;
+        await assertModelOpen(siblings, model, ctx);
+        return serials ? registerSerials(db, model, serials) : issueSerials(db, model, input.count!);
+      },
+    },
+    Unit: {
+      __resolveReference(ref: { code: unknown }, ctx: Context) {
+        const code = referenceCode(ref.code, 'unit', node);
+        return code === null ? null : ctx.loaders.unit.load(code);
+      },
+      display: (row: UnitRow) => formatCode(row.code),
+      model: (row: UnitRow) => ({ code: row.model_code }),
+      enterprise: (row: UnitRow) => ({ code: row.enterprise_code }),
+      registeredAt: (row: UnitRow) => row.registered_at,
+    },
+    ProductModel: {
+      __resolveReference(ref: { code: unknown }) {
+        const code = referenceCode(ref.code, 'productModel', node);
+        return code === null ? null : { code };
+      },
+      async units({ code }: { code: string }, args: PageArgs, ctx: Context) {
+        const limit = pageLimit(args.first);
+        const after = decodeCursor(args.after);
+        const [rows, total] = await Promise.all([
+          ctx.loaders.unitsOfModel.load({ parent: code, after, limit: limit + 1 }),
+          ctx.loaders.unitCountOfModel.load(code),
+        ]);
+        return toPage(rows, limit, (row) => row.code, total);
+      },
+      unitCount: ({ code }: { code: string }, _: unknown, ctx: Context) => ctx.loaders.unitCountOfModel.load(code),
+    },
+    Enterprise: {
+      __resolveReference(ref: { code: unknown }) {
+        const code = referenceCode(ref.code, 'enterprise', node);
+        return code === null ? null : { code };
+      },
+      unitCount: ({ code }: { code: string }, _: unknown, ctx: Context) => ctx.loaders.unitCountOfEnterprise.load(code),
+    },
+    Registry: {
+      __resolveReference(ref: { country: unknown }) {
+        return ref.country === node.country ? { country: node.country } : null;
+      },
+      async units({ country }: { country: string }, args: PageArgs) {
+        const limit = pageLimit(args.first);
+        const after = decodeCursor(args.after);
+        const [rows, total] = await Promise.all([
+          listUnitsOfCountry(db, country, after, limit + 1),
+          countUnitsOfCountry(db, country),
+        ]);
+        return toPage(rows, limit, (row) => row.code, total);
+      },
+      unitCount: ({ country }: { country: string }) => countUnitsOfCountry(db, country),
+    },
+  }),
+};

@@ -1,0 +1,28 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+export const migrations: Record<string, Migration> = {
+  '2026_11_25_001_create_unit': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('unit')
+        .addColumn('code', 'text', (c) => c.primaryKey().check(sql`code ~ '^[0-9A-Z]{29}$'`))
+        .addColumn('country', 'text', (c) => c.notNull().check(sql`country = substr(code, 1, 2)`))
+        .addColumn('enterprise_code', 'text', (c) => c.notNull().check(sql`enterprise_code = substr(code, 1, 6)`))
+        .addColumn('model_code', 'text', (c) => c.notNull().check(sql`model_code = substr(code, 1, 12)`))
+        .addColumn('serial', 'text', (c) => c.notNull().check(sql`serial = substr(code, 13, 17)`))
+        .addColumn('registered_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('unit_by_model').on('unit').columns(['model_code', 'code']).execute();
+      await db.schema.createIndex('unit_by_enterprise').on('unit').columns(['enterprise_code']).execute();
+      await db.schema
+        .createTable('serial_counter')
+        .addColumn('model_code', 'text', (c) => c.primaryKey())
+        .addColumn('next_serial', 'bigint', (c) => c.notNull().check(sql`next_serial > 0`))
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('serial_counter').execute();
+      await db.schema.dropTable('unit').execute();
+    },
+  },
+};

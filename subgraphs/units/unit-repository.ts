@@ -1,0 +1,90 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { SCHEMA, type UnitRow, type UnitsDb } from './unit-table.js';
+
+export function findUnits(db: Kysely<UnitsDb>, codes: readonly string[]): Promise<UnitRow[]> {
+  return db.selectFrom('unit').selectAll().where(sql<boolean>`code = any(${[...codes]}::text[])`).execute();
+}
+
+export function listUnitsOfCountry(db: Kysely<UnitsDb>, country: string, after: string | null, limit: number): Promise<UnitRow[]> {
+  let query = db.selectFrom('unit').selectAll().where('country', '=', country);
+  if (after !== null) query = query.where('code', '>', after);
+  return query.orderBy('code').limit(limit).execute();
+}
+
+export async function countUnitsOfCountry(db: Kysely<UnitsDb>, country: string): Promise<number> {
+  const row = await db
+    .selectFrom('unit')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('country', '=', country)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** One page of units for each of many models in one statement (raw SQL: schema spelled out). */
+export async function pageUnitsOfModels(
+  db: Kysely<UnitsDb>,
+  requests: readonly { parent: string; after: string | null }[],
+  limit: number,
+): Promise<UnitRow[]> {
+  const models = requests.map((r) => r.parent);
+  const afters = requests.map((r) => r.after ?? '');
+  const result = await sql<UnitRow>`
+    select u.* from unnest(${models}::text[], ${afters}::text[]) as k(model, after)
+    cross join lateral (
+      select * from ${sql.table(`${SCHEMA}.unit`)} u
+      where u.model_code = k.model and u.code > k.after
+      order by u.code limit ${limit}
+    ) u`.execute(db);
+  return result.rows;
+}
+
+export async function countUnitsBy(
+  db: Kysely<UnitsDb>,
+  column: 'model_code' | 'enterprise_code',
+  keys: readonly string[],
+): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('unit')
+    .select([`${column} as key`, (eb) => eb.fn.countAll<number>().as('n')])
+    .where(sql<boolean>`${sql.ref(column)} = any(${[...keys]}::text[])`)
+    .groupBy(column)
+    .execute();
+  return new Map(rows.map((r) => [r.key, Number(r.n)]));
+}
+
+export async function existingCodes(db: Kysely<UnitsDb>, codes: readonly string[]): Promise<Set<string>> {
+  const rows = await db.selectFrom('unit').select('code').where(sql<boolean>`code = any(${[...codes]}::text[])`).execute();
+  return new Set(rows.map((r) => r.code));
+}
+
+/** Locks the model's counter row for the rest of the transaction, creating it at 1. */
+export async function lockSerialCounter(trx: Transaction<UnitsDb>, model: string): Promise<number> {
+  await trx.insertInto('serial_counter').values({ model_code: model, next_serial: 1 }).onConflict((oc) => oc.doNothing()).execute();
+  const row = await trx
+    .selectFrom('serial_counter')
+    .select('next_serial')
+    .where('model_code', '=', model)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  return Number(row.next_serial);
+}
+
+export async function setSerialCounter(trx: Transaction<UnitsDb>, model: string, next: number): Promise<void> {
+  await trx.updateTable('serial_counter').set({ next_serial: next }).where('model_code', '=', model).execute();
+}
+
+export async function insertUnits(trx: Transaction<UnitsDb>, model: string, serials: readonly string[]): Promise<UnitRow[]> {
+  return trx
+    .insertInto('unit')
+    .values(
+      serials.map((serial) => ({
+        code: model + serial,
+        country: model.slice(0, 2),
+        enterprise_code: model.slice(0, 6),
+        model_code: model,
+        serial,
+      })),
+    )
+    .returningAll()
+    .execute();
+}

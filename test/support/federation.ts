@@ -1,0 +1,67 @@
+import { openDatabase, type Database } from '../../lib/database/database.js';
+import { buildDirectory, type RegistryDirectory } from '../../gateway/directory/registry-directory.js';
+import { startGateway } from '../../gateway/gateway-server.js';
+import type { RunningServer } from '../../lib/server/http-server.js';
+import { startRegistryNode, type RunningNode } from '../../subgraphs/registry-node.js';
+import { createTestDatabase } from './test-database.js';
+
+export interface NodeSpec {
+  country: string;
+  name?: string;
+}
+
+export interface Federation {
+  gateway: RunningServer;
+  nodes: RunningNode[];
+  databases: Database[];
+  directory: RegistryDirectory;
+  /** POSTs to the gateway and returns the parsed GraphQL response. */
+  query<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  stop(): Promise<void>;
+}
+
+export interface GraphQLResponse<T> {
+  data?: T;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+}
+
+/**
+ * Real nodes on real databases behind a real gateway, on free ports: the first node is home.
+ * Each node gets a database of its own, as separate countries' registries would.
+ */
+export async function startFederation(specs: NodeSpec[], options: { timeoutMs?: number } = {}): Promise<Federation> {
+  const drops: (() => Promise<void>)[] = [];
+  const databases: Database[] = [];
+  const nodes: RunningNode[] = [];
+  for (const spec of specs) {
+    const testDb = await createTestDatabase();
+    drops.push(testDb.drop);
+    const database = await openDatabase(testDb.config);
+    databases.push(database);
+    nodes.push(await startRegistryNode({ node: { country: spec.country, name: spec.name ?? `${spec.country} registry` }, database }));
+  }
+  const directory = buildDirectory({
+    registries: nodes.map((n, i) => ({ name: n.node.name, countries: [n.node.country], home: i === 0, subgraphs: n.urls })),
+  });
+  const gateway = await startGateway({ directory: () => directory, timeoutMs: options.timeoutMs });
+  return {
+    gateway,
+    nodes,
+    databases,
+    directory,
+    async query(query, variables) {
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as GraphQLResponse<any>;
+    },
+    async stop() {
+      await gateway.stop();
+      await Promise.all(nodes.map((n) => n.stop()));
+      await Promise.all(databases.map((d) => d.close()));
+      await Promise.all(drops.map((drop) => drop()));
+    },
+  };
+}
