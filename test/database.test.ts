@@ -116,19 +116,20 @@ describe('migrations', () => {
     expect(rows[0]?.n).toBe(0);
   });
 
-  it('apply once when two processes migrate the same database at once', async () => {
-    // A second Database has its own pool, like a second process (PGlite is
-    // single-process: there the two runs share the instance).
-    const other = usingPostgres ? await openDatabase(testDb.config) : database;
+  it('apply once when several processes migrate the same database at once', async () => {
+    // Each extra Database has its own pool, like another process (PGlite is
+    // single-process: there the runs share the instance).
+    const others = usingPostgres
+      ? await Promise.all([openDatabase(testDb.config), openDatabase(testDb.config)])
+      : [database, database];
     try {
       const calls: string[] = [];
-      await Promise.all([
-        migrateSchema(database.forSchema('mig_race'), 'mig_race', itemMigrations(calls)),
-        migrateSchema(other.forSchema('mig_race'), 'mig_race', itemMigrations(calls)),
-      ]);
+      await Promise.all(
+        [database, ...others].map((db) => migrateSchema(db.forSchema('mig_race'), 'mig_race', itemMigrations(calls))),
+      );
       expect(calls).toEqual(['001', '002']);
     } finally {
-      if (other !== database) await other.close();
+      await Promise.all(others.filter((db) => db !== database).map((db) => db.close()));
     }
   });
 });
@@ -141,6 +142,21 @@ describe('queries', () => {
     expect(await codesIn(beta, ['iso-1'])).toEqual([]);
     await beta.insertInto('items').values({ code: 'iso-1' }).execute(); // no unique clash across schemas
     expect(await codesIn(alpha, ['iso-1'])).toEqual(['iso-1']);
+  });
+
+  it('report affected rows and refuse to stream on both', async () => {
+    const beta = database.forSchema<ItemsDB>('beta');
+    await beta.insertInto('items').values([{ code: 'aff-1' }, { code: 'aff-2' }]).execute();
+    const updated = await beta
+      .updateTable('items')
+      .set({ created_at: new Date() })
+      .where('code', 'in', ['aff-1', 'aff-2'])
+      .executeTakeFirstOrThrow();
+    expect(updated.numUpdatedRows).toBe(2n);
+    const stream = async (): Promise<void> => {
+      for await (const _ of beta.selectFrom('items').select('code').stream()) void _;
+    };
+    await expect(stream()).rejects.toThrow(/cursor/);
   });
 
   it('roll back a transaction that throws', async () => {
@@ -284,6 +300,13 @@ describe('lifecycle', () => {
     await db.close();
     expect(() => db.forSchema('alpha')).toThrow(/is closed/);
     await expect(db.ping()).rejects.toThrow();
+  });
+});
+
+describe.skipIf(!usingPostgres)('Postgres specifics', () => {
+  it('bounds statements with statement_timeout', async () => {
+    const { rows } = await sql<{ statement_timeout: string }>`show statement_timeout`.execute(database.forSchema('alpha'));
+    expect(rows[0]?.statement_timeout).toBe('15s');
   });
 });
 

@@ -225,16 +225,11 @@ class PGliteConnection implements DatabaseConnection {
     };
   }
 
-  // PGlite has no server-side cursors to share between sessions: materialise
-  // the result and hand it out in chunks (fine for our result sizes).
-  async *streamQuery<R>(compiledQuery: CompiledQuery, chunkSize = 100): AsyncIterableIterator<QueryResult<R>> {
-    if (!Number.isInteger(chunkSize) || chunkSize <= 0) {
-      throw new Error('chunkSize must be a positive integer');
-    }
-    const { rows } = await this.executeQuery<R>(compiledQuery);
-    for (let i = 0; i < rows.length; i += chunkSize) {
-      yield { rows: rows.slice(i, i + chunkSize) };
-    }
+  // Deliberately unsupported: the Postgres side has no cursor configured
+  // (pg-cursor is not installed), so .stream() must fail on both backends
+  // rather than work in development and break in production.
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('Streaming queries (cursor) are not supported; page with limit/offset instead.');
   }
 }
 

@@ -19,7 +19,8 @@ export function maskInternalErrors(service: string) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && OURS.has(code)) {
-      const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+      // serviceName is gateway topology, not something a client should code against.
+      const { stacktrace: _stack, serviceName: _service, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
     console.error(`[${service}] internal error`, unwrapResolverError(error));
