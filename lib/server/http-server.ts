@@ -91,6 +91,8 @@ export async function startGraphQLServer<TContext extends BaseContext>(
       context: () => options.context(requestContext),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
+    // While stopping, tell keep-alive clients not to reuse this socket so close() completes promptly.
+    if (stopping) res.setHeader('connection', 'close');
     res.setHeader('x-request-id', requestContext.requestId);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') return void res.end(response.body.string);

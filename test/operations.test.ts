@@ -1,0 +1,91 @@
+import { ApolloServer } from '@apollo/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGraphQLServer } from '../lib/server/http-server.js';
+import { startFederation, type Federation } from './support/federation.js';
+
+describe('operations: health, request context, limits', () => {
+  let fed: Federation;
+  beforeAll(async () => {
+    fed = await startFederation([{ country: 'CN' }]);
+  });
+  afterAll(() => fed?.stop());
+
+  it('answers liveness and readiness on the gateway and every subgraph', async () => {
+    const base = fed.gateway.url.replace('/graphql', '');
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    expect(await (await fetch(`${base}/health/ready`)).json()).toEqual({ status: 'ready' });
+    for (const url of Object.values(fed.nodes[0]!.urls)) {
+      const response = await fetch(url!.replace('/graphql', '/health/ready'));
+      expect(response.status, url).toBe(200);
+    }
+  });
+
+  it('carries the request id from the client through the gateway to the subgraphs', async () => {
+    const seen: string[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (async (input: any, init?: any) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url !== fed.gateway.url) seen.push(new Headers(init?.headers).get('x-request-id') ?? 'missing');
+      return realFetch(input, init);
+    }) as typeof fetch;
+    try {
+      const response = await realFetch(fed.gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'customs-scan-42' },
+        body: JSON.stringify({ query: '{ unit(code: "CNAAAA000001AAAAAAAAAAAAAAAAA") { code state } }' }),
+      });
+      expect(response.headers.get('x-request-id')).toBe('customs-scan-42');
+      expect(response.status).toBe(200);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(seen.length).toBeGreaterThan(0);
+    expect(new Set(seen)).toEqual(new Set(['customs-scan-42']));
+  });
+
+  it('serves a local query page (nothing from a CDN) to browsers', async () => {
+    const html = await (await fetch(fed.gateway.url, { headers: { accept: 'text/html' } })).text();
+    expect(html).toContain('<textarea');
+    expect(html).not.toMatch(/https?:\/\//);
+  });
+
+  it('refuses oversized and malformed bodies with a clear error', async () => {
+    const big = await fetch(fed.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ parseCode(code: "${'A'.repeat(3 * 1024 * 1024)}") { valid } }` }) });
+    expect(big.status).toBe(413);
+    expect((await big.json()).errors[0].message).toMatch(/limit/);
+    const bad = await fetch(fed.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).errors[0].message).toMatch(/not valid JSON/);
+  });
+
+  it('reports not ready, with the reason, when a subgraph loses its database', async () => {
+    const other = await startFederation([{ country: 'CN' }]);
+    const url = other.nodes[0]!.urls.units!.replace('/graphql', '/health/ready');
+    expect((await fetch(url)).status).toBe(200);
+    await other.databases[0]!.close();
+    const response = await fetch(url);
+    expect(response.status).toBe(503);
+    expect((await response.json()).status).toBe('unavailable');
+    await other.stop().catch(() => undefined);
+  });
+});
+
+describe('graceful stop', () => {
+  it('lets in-flight requests finish, then refuses new connections', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const apollo = new ApolloServer({
+      typeDefs: 'type Query { slow: String }',
+      resolvers: { Query: { slow: async () => (await gate, 'done') } },
+    });
+    const server = await startGraphQLServer({ apollo, context: async (r) => r, ready: async () => undefined });
+    const inFlight = fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ slow }"}' });
+    await new Promise((r) => setTimeout(r, 50));
+    const stopped = server.stop();
+    setTimeout(release, 100);
+    const response = await inFlight;
+    expect(await response.json()).toEqual({ data: { slow: 'done' } });
+    await stopped;
+    await expect(fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ slow }"}' })).rejects.toThrow();
+  });
+});
