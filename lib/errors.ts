@@ -4,22 +4,26 @@ import { GraphQLError } from 'graphql';
  * Stable, machine-readable error codes: clients and partner registries branch on `extensions.code`,
  * never on messages.
  */
-export type RegistryErrorCode =
-  | 'MALFORMED_CODE'
-  | 'UNKNOWN_COUNTRY'
-  | 'FOREIGN_COUNTRY'
-  | 'ALREADY_REGISTERED'
-  | 'UNKNOWN_ENTERPRISE'
-  | 'UNKNOWN_MODEL'
-  | 'UNKNOWN_UNIT'
-  | 'ENTERPRISE_NOT_ACTIVE'
-  | 'MODEL_NOT_ACTIVE'
-  | 'EVENT_CONFLICT'
-  | 'EVENT_REFUSED'
-  | 'BAD_USER_INPUT'
-  | 'LIMIT_EXCEEDED'
-  | 'REGISTRY_UNAVAILABLE'
-  | 'INTERNAL_SERVER_ERROR';
+export const REGISTRY_ERROR_CODES = [
+  'MALFORMED_CODE',
+  'UNKNOWN_COUNTRY',
+  'FOREIGN_COUNTRY',
+  'ALREADY_REGISTERED',
+  'UNKNOWN_ENTERPRISE',
+  'UNKNOWN_MODEL',
+  'UNKNOWN_UNIT',
+  'UNKNOWN_RECALL',
+  'RECALL_CLOSED',
+  'ENTERPRISE_NOT_ACTIVE',
+  'MODEL_NOT_ACTIVE',
+  'EVENT_CONFLICT',
+  'EVENT_REFUSED',
+  'BAD_USER_INPUT',
+  'LIMIT_EXCEEDED',
+  'REGISTRY_UNAVAILABLE',
+] as const;
+
+export type RegistryErrorCode = (typeof REGISTRY_ERROR_CODES)[number];
 
 export function registryError(
   code: RegistryErrorCode,

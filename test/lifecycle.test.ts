@@ -522,6 +522,21 @@ describe(`lifecycle subgraph (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'
       }
     });
 
+    it('one new eventId sent at once for two different units is recorded for one of them only', async () => {
+      const outcomes = await Promise.all(
+        Array.from({ length: PAIRS }, () => {
+          const eventId = newEventId();
+          const [a, b] = [newUnit(), newUnit()];
+          return Promise.all([record([event(a, 'MANUFACTURED', at(1), eventId)]), record([event(b, 'MANUFACTURED', at(1), eventId)])]);
+        }),
+      );
+      for (const pair of outcomes) {
+        expect(pair.filter((r) => !r.errors)).toHaveLength(1);
+        // The loser lost a race on the unique eventId and is told so, not given an internal error.
+        expect(pair.find((r) => r.errors)?.errors?.[0]?.extensions.code).toBe('EVENT_CONFLICT');
+      }
+    });
+
     it('calls touching the same units in opposite orders do not deadlock', async () => {
       const a = newUnit();
       const b = newUnit();

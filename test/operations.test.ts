@@ -52,10 +52,10 @@ describe('operations: health, request context, limits', () => {
   it('refuses oversized and malformed bodies with a clear error', async () => {
     const big = await fetch(fed.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ parseCode(code: "${'A'.repeat(3 * 1024 * 1024)}") { valid } }` }) });
     expect(big.status).toBe(413);
-    expect((await big.json()).errors[0].message).toMatch(/limit/);
+    expect(((await big.json()) as any).errors[0].message).toMatch(/limit/);
     const bad = await fetch(fed.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).errors[0].message).toMatch(/not valid JSON/);
+    expect(((await bad.json()) as any).errors[0].message).toMatch(/not valid JSON/);
   });
 
   it('reports not ready, with the reason, when a subgraph loses its database', async () => {
@@ -65,7 +65,7 @@ describe('operations: health, request context, limits', () => {
     await other.databases[0]!.close();
     const response = await fetch(url);
     expect(response.status).toBe(503);
-    expect((await response.json()).status).toBe('unavailable');
+    expect(((await response.json()) as any).status).toBe('unavailable');
     await other.stop().catch(() => undefined);
   });
 });

@@ -1,15 +1,14 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { REGISTRY_ERROR_CODES } from '../errors.js';
 
 /**
  * Errors we raise on purpose carry an `extensions.code` of ours; anything else is a bug or an
  * infrastructure failure whose message may leak SQL, hosts or stack traces, so clients get a generic
  * message and the log gets the detail.
  */
-const OURS = new Set([
-  'MALFORMED_CODE', 'UNKNOWN_COUNTRY', 'FOREIGN_COUNTRY', 'ALREADY_REGISTERED', 'UNKNOWN_ENTERPRISE',
-  'UNKNOWN_MODEL', 'UNKNOWN_UNIT', 'ENTERPRISE_NOT_ACTIVE', 'MODEL_NOT_ACTIVE', 'EVENT_CONFLICT',
-  'EVENT_REFUSED', 'BAD_USER_INPUT', 'LIMIT_EXCEEDED', 'REGISTRY_UNAVAILABLE',
+const OURS = new Set<string>([
+  ...REGISTRY_ERROR_CODES,
   // Apollo's own request-level codes are safe and useful to clients.
   'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'PERSISTED_QUERY_NOT_FOUND', 'BAD_REQUEST',
   'OPERATION_RESOLUTION_FAILURE',

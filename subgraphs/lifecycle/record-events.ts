@@ -73,7 +73,8 @@ export async function recordEvents(
 
   const refusals: Refusal[] = [];
   const refuse = (index: number, code: RegistryErrorCode, rule: Refusal['rule'], message: string) =>
-    refusals.push({ index, eventId: String(inputs[index]?.eventId ?? ''), code, rule, message });
+    // An invalid eventId may be huge: echo no more of it than a valid one could be.
+    refusals.push({ index, eventId: String(inputs[index]?.eventId ?? '').slice(0, 100), code, rule, message });
 
   // Checks that need neither the database nor another service.
   const latest = Date.now() + FUTURE_TOLERANCE_MS;
@@ -116,6 +117,7 @@ export async function recordEvents(
     }
   });
 
+  if (candidates.length === 0) throw refusalError(refusals, inputs.length);
   const earlyRefusals = [...refusals];
   return withRetry(() =>
     deps.db.transaction().execute(async (trx) => {
