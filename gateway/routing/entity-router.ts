@@ -1,4 +1,5 @@
-import type { GraphQLFormattedError } from 'graphql';
+import { Kind, parse, visit, type GraphQLFormattedError } from 'graphql';
+import { parseCode } from '../../lib/identity-code/identity-code.js';
 import type { DataSubgraphName } from '../../lib/schema/contract.js';
 import type { RegistryDirectory, RegistryEntry } from '../directory/registry-directory.js';
 import {
@@ -11,6 +12,13 @@ import {
 } from './registry-client.js';
 
 type Representation = Record<string, unknown>;
+
+/**
+ * Entities whose absence is an answer, not an error: the facts behind a customs verdict. When their
+ * registry is unknown or down, or the code is malformed, they come back with every requested field
+ * null and no error, and the verdict says UNKNOWN or REFUSE with the reason (verify never throws).
+ */
+const SOFT_TYPES = new Set(['Verification']);
 
 /** Every entity key starts with the country segment: `code` for units, models, enterprises; `country` for Registry. */
 export function countryOfRepresentation(representation: Representation): string | null {
@@ -36,7 +44,13 @@ export async function routeEntities(
   const duplicates: [index: number, of: number][] = [];
   const parts = new Map<RegistryEntry, { indices: number[]; country: string }>();
 
+  const soft = new Set<number>();
   representations.forEach((representation, index) => {
+    if (SOFT_TYPES.has(representation.__typename as string)) {
+      soft.add(index);
+      // A malformed code has no registry to ask.
+      if (!parseCode(String(representation.code ?? '')).valid) return;
+    }
     const key = JSON.stringify(representation);
     const seen = firstIndex.get(key);
     if (seen !== undefined) return void duplicates.push([index, seen]);
@@ -73,6 +87,16 @@ export async function routeEntities(
     }),
   );
 
+  if (soft.size) {
+    const nulls = nullFields(options.request.query!);
+    for (const index of soft) {
+      const typename = representations[index]!.__typename as string;
+      if (entities[index] === null) entities[index] = { __typename: typename, ...nulls.get(typename) };
+    }
+    const kept = errors.filter((e) => !(e.path?.[0] === '_entities' && soft.has(e.path[1] as number)));
+    errors.splice(0, errors.length, ...kept);
+  }
+
   for (const [index, of] of duplicates) {
     // A copy, not a shared object: the gateway merges later fetches into each entity in place.
     entities[index] = entities[of] === null ? null : structuredClone(entities[of]);
@@ -81,6 +105,23 @@ export async function routeEntities(
     }
   }
   return { data: { _entities: entities }, ...(errors.length ? { errors } : {}) };
+}
+
+/** For each type in an `_entities` fetch, its top-level requested fields set to null. */
+function nullFields(query: string): Map<string, Record<string, null>> {
+  const byType = new Map<string, Record<string, null>>();
+  visit(parse(query), {
+    InlineFragment(fragment) {
+      if (!fragment.typeCondition) return;
+      const fields = byType.get(fragment.typeCondition.name.value) ?? {};
+      for (const selection of fragment.selectionSet.selections) {
+        if (selection.kind === Kind.FIELD && selection.name.value !== '__typename') fields[selection.alias?.value ?? selection.name.value] = null;
+      }
+      byType.set(fragment.typeCondition.name.value, fields);
+      return false;
+    },
+  });
+  return byType;
 }
 
 function remapEntityPath(error: GraphQLFormattedError, indices: number[]): GraphQLFormattedError {
