@@ -1,37 +1,52 @@
 import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
-import { DATA_SUBGRAPHS, DIRECTORY_SUBGRAPH, loadSdl, type DataSubgraphName } from '../lib/schema/contract.js';
+import { DATA_SUBGRAPHS, DIRECTORY_SUBGRAPH, type DataSubgraphName } from '../lib/schema/contract.js';
 import { startGraphQLServer, type RunningServer } from '../lib/server/http-server.js';
 import { maskInternalErrors } from '../lib/server/mask-errors.js';
 import type { RequestContext } from '../lib/server/request-context.js';
 import { directorySubgraphSchema } from './directory/directory-subgraph.js';
-import type { RegistryDirectory } from './directory/registry-directory.js';
+import { DirectoryStore, type StoreOptions } from './directory/directory-store.js';
 import { landingPage } from './landing-page.js';
+import { ExtensionDataSource } from './routing/extension-data-source.js';
 import { RegistryClient } from './routing/registry-client.js';
 import { RoutingDataSource } from './routing/routing-data-source.js';
 
 export interface GatewayOptions {
-  /** Read on every fetch, so a new directory takes effect for the next fetch. */
-  directory: () => RegistryDirectory;
-  /** Defaults to the checked-in schema/supergraph.graphql. */
-  supergraphSdl?: string;
-  /** Per-fetch timeout towards registry nodes. */
-  timeoutMs?: number;
+  /** The registry directory (docs/directory.md), as parsed JSON, or a store already built from one. */
+  directory: unknown;
+  /** Directory file to watch: changes are applied without a restart. */
+  directoryFile?: string;
+  store?: StoreOptions;
+  /** How often each registry is probed for `registries { reachable }` and /health/ready. */
+  probeIntervalMs?: number;
   examples?: { title: string; query: string }[];
 }
 
 /** Builds the gateway without listening, so tests and the start script share one definition. */
-export function createGateway(options: GatewayOptions) {
-  const client = new RegistryClient({ timeoutMs: options.timeoutMs });
-  const directorySchema = directorySubgraphSchema(options.directory);
-  const supergraphSdl = options.supergraphSdl ?? loadSdl('supergraph');
+export async function createGateway(options: GatewayOptions) {
+  const store = options.directory instanceof DirectoryStore ? options.directory : await DirectoryStore.create(options.directory, options.store);
+  const client = new RegistryClient();
+  const directory = () => store.directory;
+  const directorySchema = directorySubgraphSchema(directory, (entry) => client.healthOf(entry).reachable);
   const gateway = new ApolloGateway({
-    supergraphSdl,
+    // A hook rather than a fixed SDL: a new directory with other extension subgraphs swaps the
+    // supergraph in place; requests in flight finish on the one they started with.
+    supergraphSdl: async ({ update }) => {
+      const off = store.onChange((next, previous) => {
+        if (next.supergraphSdl === previous.supergraphSdl) return;
+        try {
+          update(next.supergraphSdl);
+        } catch (error) {
+          console.error('[gateway] supergraph update failed; still serving the previous one', error);
+        }
+      });
+      return { supergraphSdl: store.supergraphSdl, cleanup: async () => void off() };
+    },
     buildService: ({ name }) => {
       if (name === DIRECTORY_SUBGRAPH) return new LocalGraphQLDataSource(directorySchema);
-      if (!(DATA_SUBGRAPHS as readonly string[]).includes(name)) throw new Error(`supergraph names an unknown subgraph "${name}"`);
-      return new RoutingDataSource(name as DataSubgraphName, options.directory, client);
+      if ((DATA_SUBGRAPHS as readonly string[]).includes(name)) return new RoutingDataSource(name as DataSubgraphName, directory, client);
+      return new ExtensionDataSource(name, directory, client);
     },
   });
   const apollo = new ApolloServer<RequestContext>({
@@ -40,19 +55,46 @@ export function createGateway(options: GatewayOptions) {
     includeStacktraceInErrorResponses: false,
     formatError: maskInternalErrors('gateway'),
   });
-  return { apollo, gateway };
+  const probeAll = () => Promise.all(store.directory.registries.map((r) => client.probe(r)));
+  return { apollo, gateway, store, client, probeAll };
 }
 
-export async function startGateway(options: GatewayOptions & { port?: number; host?: string }): Promise<RunningServer> {
-  const { apollo, gateway } = createGateway(options);
-  return startGraphQLServer(
+export interface RunningGateway extends RunningServer {
+  store: DirectoryStore;
+  /** Probes every registry now (tests; otherwise it runs every probeIntervalMs). */
+  probeAll(): Promise<unknown>;
+}
+
+export async function startGateway(options: GatewayOptions & { port?: number; host?: string }): Promise<RunningGateway> {
+  const { apollo, store, client, probeAll } = await createGateway(options);
+  const stopWatching = options.directoryFile ? store.watchFile(options.directoryFile) : () => undefined;
+  const probe = setInterval(() => void probeAll(), options.probeIntervalMs ?? 15_000);
+  probe.unref();
+  void probeAll();
+  const server = await startGraphQLServer(
     {
       apollo,
       context: async (request) => request,
-      ready: () => gateway.serviceHealthCheck().then(() => undefined),
+      // Ready while the home registry answers; partners' state is reported, not required.
+      ready: async () => {
+        const home = await client.probe(store.directory.home);
+        const registries = store.directory.registries.map((r) => client.healthOf(r));
+        if (!home.reachable) throw Object.assign(new Error(`home registry "${home.name}" is unreachable`), { details: { registries } });
+        return { registries };
+      },
       landingPage: landingPage(options.examples ?? []),
     },
     options.port ?? 0,
     options.host,
   );
+  return {
+    ...server,
+    store,
+    probeAll,
+    async stop() {
+      clearInterval(probe);
+      stopWatching();
+      await server.stop();
+    },
+  };
 }

@@ -1,6 +1,7 @@
+import { unwatchFile, watchFile } from 'node:fs';
 import { databaseConfigFromEnv, openDatabase } from '../lib/database/database.js';
 import { stopOnSignals } from '../lib/server/shutdown.js';
-import { buildDirectory } from '../gateway/directory/registry-directory.js';
+import { readDirectoryFile } from '../gateway/directory/registry-directory.js';
 import { startGateway } from '../gateway/gateway-server.js';
 import { startRegistryNode } from '../subgraphs/registry-node.js';
 import { exampleQueries } from './demo/examples.js';
@@ -22,12 +23,26 @@ const node = await startRegistryNode({
   host,
   ports: { enterprises: port + 1, 'product-models': port + 2, units: port + 3, lifecycle: port + 4 },
 });
-const directory = buildDirectory({
-  registries: [{ name: node.node.name, countries: [country], home: true, subgraphs: node.urls }],
+// The home node is always in the directory; DIRECTORY_FILE may add partner registries and extensions
+// (re-read when it changes). Its home entry, if any, is replaced by the node started here.
+const homeEntry = { name: node.node.name, countries: [country], home: true, subgraphs: node.urls };
+const directoryFile = process.env.DIRECTORY_FILE;
+const withHome = (file: string | undefined) => ({
+  registries: [homeEntry, ...(file ? ((readDirectoryFile(file) as { registries?: { home?: boolean }[] }).registries ?? []).filter((r) => !r.home) : [])],
 });
 const examples = exampleQueries(DEMO_CODES);
-const gateway = await startGateway({ directory: () => directory, port, host, examples });
+const gateway = await startGateway({ directory: withHome(directoryFile), port, host, examples });
+if (directoryFile) {
+  watchFile(directoryFile, { interval: 1_000 }, () => {
+    try {
+      void gateway.store.apply(withHome(directoryFile));
+    } catch (error) {
+      console.error(`directory refused, the last good one keeps serving: ${(error as Error).message}`);
+    }
+  });
+}
 stopOnSignals(async () => {
+  if (directoryFile) unwatchFile(directoryFile);
   await gateway.stop();
   await node.stop();
   await database.close();
@@ -38,6 +53,7 @@ console.log(`
 Robot identity registry federation
   database : ${config.url ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}
   demo data: ${seeded ? 'seeded now' : 'already present'}
+  directory: ${directoryFile ? `home + partners from ${directoryFile} (watched)` : 'home registry only (set DIRECTORY_FILE to add partners)'}
   subgraphs: ${Object.entries(node.urls).map(([name, url]) => `${name} ${url}`).join(', ')}
 
 GraphQL endpoint (open it in a browser for a query page, or POST JSON to it):

@@ -13,7 +13,9 @@ describe('operations: health, request context, limits', () => {
   it('answers liveness and readiness on the gateway and every subgraph', async () => {
     const base = fed.gateway.url.replace('/graphql', '');
     expect((await fetch(`${base}/health/live`)).status).toBe(200);
-    expect(await (await fetch(`${base}/health/ready`)).json()).toEqual({ status: 'ready' });
+    const ready = (await (await fetch(`${base}/health/ready`)).json()) as any;
+    expect(ready.status).toBe('ready');
+    expect(ready.registries).toEqual([expect.objectContaining({ name: 'CN registry', countries: ['CN'], home: true, reachable: true, circuit: 'closed' })]);
     for (const url of Object.values(fed.nodes[0]!.urls)) {
       const response = await fetch(url!.replace('/graphql', '/health/ready'));
       expect(response.status, url).toBe(200);

@@ -22,7 +22,7 @@ export const MAX_VERIFY_CODES = 1_000;
  * The subgraph the gateway serves itself: the directory (registries, registry), parseCode, and the
  * customs verdict, which it computes from facts the owning registry's subgraphs report (@requires).
  */
-export function directorySubgraphSchema(directory: () => RegistryDirectory): GraphQLSchema {
+export function directorySubgraphSchema(directory: () => RegistryDirectory, reachable: (entry: RegistryEntry) => boolean): GraphQLSchema {
   const view = (country: string): RegistryView | null => {
     const entry = directory().registryFor(country);
     return entry ? { country, entry } : null;
@@ -53,6 +53,7 @@ export function directorySubgraphSchema(directory: () => RegistryDirectory): Gra
       __resolveReference: (ref: { country: string }) => view(ref.country),
       name: (r: RegistryView) => r.entry.name,
       home: (r: RegistryView) => r.entry.home,
+      reachable: (r: RegistryView) => reachable(r.entry),
     },
     Verification: {
       // Called with the facts gathered from the owning registry (the fields named in @requires).

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { DATA_SUBGRAPHS, type DataSubgraphName } from '../../lib/schema/contract.js';
+import { DATA_SUBGRAPHS, DIRECTORY_SUBGRAPH, type DataSubgraphName } from '../../lib/schema/contract.js';
+import { DEFAULT_LIMITS, RegistryGuard, type RegistryLimits } from '../routing/registry-guard.js';
 
 /**
- * The registry directory: which registry node owns which country segments, and where its subgraphs
- * answer. The country table is configuration, not code (design: "The identity code").
+ * The registry directory: which registry node owns which country segments, where its subgraphs answer,
+ * what credentials the gateway presents to it, and which extension subgraphs it contributes.
+ * The country table is configuration, not code (design: "The identity code"). Format: docs/directory.md.
  */
 export interface RegistryEntry {
   name: string;
@@ -12,11 +14,27 @@ export interface RegistryEntry {
   /** Writes go to the home registry; exactly one entry is home. */
   home: boolean;
   subgraphs: Record<DataSubgraphName, string>;
+  /** Headers sent with every request to this registry (credentials, resolved from the environment). */
+  headers: Record<string, string>;
+  limits: RegistryLimits;
+  extensions: ExtensionEntry[];
+  /** Isolation state; kept across reloads while the entry's limits are unchanged. */
+  guard: RegistryGuard;
+}
+
+export interface ExtensionEntry {
+  /** Subgraph name in the supergraph: lower-case letters, digits and hyphens. */
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  guard: RegistryGuard;
+  registry: string;
 }
 
 export interface RegistryDirectory {
   readonly registries: readonly RegistryEntry[];
   readonly home: RegistryEntry;
+  readonly extensions: readonly ExtensionEntry[];
   registryFor(country: string): RegistryEntry | undefined;
 }
 
@@ -26,35 +44,74 @@ export class DirectoryError extends Error {
   }
 }
 
+export interface BuildOptions {
+  /** Where credentials are read from; the file only names the variables. */
+  env?: NodeJS.ProcessEnv;
+  /** The directory being replaced: unchanged registries keep their circuit-breaker state. */
+  previous?: RegistryDirectory;
+}
+
 const COUNTRY = /^[0-9A-Z]{2}$/;
+const EXTENSION_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+const HEADER_NAME = /^[A-Za-z0-9-]{1,64}$/;
+const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,63}$/;
+const RESERVED_NAMES = new Set<string>([DIRECTORY_SUBGRAPH, ...DATA_SUBGRAPHS]);
 
 /** Validates entries and builds the lookup; throws DirectoryError listing every problem found. */
-export function buildDirectory(input: unknown): RegistryDirectory {
+export function buildDirectory(input: unknown, options: BuildOptions = {}): RegistryDirectory {
+  const env = options.env ?? process.env;
   const problems: string[] = [];
   const list = (input as { registries?: unknown })?.registries;
   if (!Array.isArray(list) || list.length === 0) throw new DirectoryError(['"registries" must be a non-empty array']);
   const byCountry = new Map<string, RegistryEntry>();
+  const names = new Set<string>();
+  const extensionNames = new Set<string>();
   const registries: RegistryEntry[] = [];
   list.forEach((raw: Record<string, unknown>, i) => {
     const where = `registries[${i}]`;
-    const name = typeof raw?.name === 'string' && raw.name.trim() ? raw.name.trim() : null;
+    if (typeof raw !== 'object' || raw === null) return void problems.push(`${where} must be an object`);
+    const name = typeof raw.name === 'string' && raw.name.trim() ? raw.name.trim() : null;
     if (!name) problems.push(`${where}.name must be a non-empty string`);
-    const countries = Array.isArray(raw?.countries) ? raw.countries : [];
+    else if (names.has(name)) problems.push(`${where}.name "${name}" is used twice`);
+    else names.add(name);
+    const countries = Array.isArray(raw.countries) ? raw.countries : [];
     if (countries.length === 0) problems.push(`${where}.countries must list at least one country segment`);
     for (const c of countries) {
       if (typeof c !== 'string' || !COUNTRY.test(c)) problems.push(`${where}.countries: ${JSON.stringify(c)} is not 2 characters of 0-9 and A-Z`);
     }
-    const subgraphs = (raw?.subgraphs ?? {}) as Record<string, unknown>;
+    const subgraphs = (raw.subgraphs ?? {}) as Record<string, unknown>;
     for (const sg of DATA_SUBGRAPHS) {
       const url = subgraphs[sg];
       if (typeof url !== 'string' || !isHttpUrl(url)) problems.push(`${where}.subgraphs.${sg} must be an http(s) URL`);
     }
+    const headers = readCredentials(raw.credentials, `${where}.credentials`, env, problems);
+    const limits = readLimits(raw.limits, `${where}.limits`, problems);
+    const previous = name ? options.previous?.registries.find((r) => r.name === name) : undefined;
     const entry: RegistryEntry = {
       name: name ?? where,
       countries: countries.filter((c): c is string => typeof c === 'string'),
-      home: raw?.home === true,
+      home: raw.home === true,
       subgraphs: subgraphs as Record<DataSubgraphName, string>,
+      headers,
+      limits,
+      extensions: [],
+      guard: previous && sameLimits(previous.limits, limits) ? previous.guard : new RegistryGuard(limits),
     };
+    const extensions = raw.extensions ?? [];
+    if (!Array.isArray(extensions)) problems.push(`${where}.extensions must be an array`);
+    else {
+      extensions.forEach((ext: Record<string, unknown>, j) => {
+        const at = `${where}.extensions[${j}]`;
+        const extName = typeof ext?.name === 'string' ? ext.name : '';
+        if (!EXTENSION_NAME.test(extName)) problems.push(`${at}.name must be lower-case letters, digits and hyphens (got ${JSON.stringify(ext?.name)})`);
+        else if (RESERVED_NAMES.has(extName)) problems.push(`${at}.name "${extName}" is reserved for the registry's own subgraphs`);
+        else if (extensionNames.has(extName)) problems.push(`${at}.name "${extName}" is used twice`);
+        extensionNames.add(extName);
+        if (typeof ext?.url !== 'string' || !isHttpUrl(ext.url)) problems.push(`${at}.url must be an http(s) URL`);
+        const old = previous?.extensions.find((e) => e.name === extName);
+        entry.extensions.push({ name: extName, url: String(ext?.url), headers, guard: old?.guard ?? new RegistryGuard(limits), registry: entry.name });
+      });
+    }
     for (const c of entry.countries) {
       const owner = byCountry.get(c);
       if (owner) problems.push(`country ${c} is claimed by both "${owner.name}" and "${entry.name}"`);
@@ -69,11 +126,12 @@ export function buildDirectory(input: unknown): RegistryDirectory {
   return {
     registries: [home, ...registries.filter((r) => r !== home)],
     home,
+    extensions: registries.flatMap((r) => r.extensions),
     registryFor: (country) => byCountry.get(country),
   };
 }
 
-export function loadDirectoryFile(path: string): RegistryDirectory {
+export function readDirectoryFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -81,11 +139,49 @@ export function loadDirectoryFile(path: string): RegistryDirectory {
     throw new DirectoryError([`cannot read ${path}: ${(error as Error).message}`]);
   }
   try {
-    return buildDirectory(JSON.parse(text));
+    return JSON.parse(text);
   } catch (error) {
-    if (error instanceof DirectoryError) throw error;
     throw new DirectoryError([`${path} is not valid JSON: ${(error as Error).message}`]);
   }
+}
+
+export function loadDirectoryFile(path: string, options: BuildOptions = {}): RegistryDirectory {
+  return buildDirectory(readDirectoryFile(path), options);
+}
+
+/** `credentials: { header, fromEnv, prefix? }`: the secret itself never appears in the file. */
+function readCredentials(raw: unknown, where: string, env: NodeJS.ProcessEnv, problems: string[]): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  const spec = raw as { header?: unknown; fromEnv?: unknown; prefix?: unknown; value?: unknown };
+  if ('value' in spec) problems.push(`${where}: secrets are never stored in the directory; name an environment variable in fromEnv`);
+  const header = typeof spec.header === 'string' ? spec.header : 'authorization';
+  if (!HEADER_NAME.test(header)) problems.push(`${where}.header ${JSON.stringify(spec.header)} is not a header name`);
+  if (typeof spec.fromEnv !== 'string' || !ENV_NAME.test(spec.fromEnv)) {
+    problems.push(`${where}.fromEnv must name an environment variable (A-Z, 0-9, _)`);
+    return {};
+  }
+  const secret = env[spec.fromEnv];
+  if (!secret) {
+    problems.push(`${where}: environment variable ${spec.fromEnv} is not set`);
+    return {};
+  }
+  const prefix = typeof spec.prefix === 'string' ? spec.prefix : '';
+  return { [header.toLowerCase()]: prefix + secret };
+}
+
+function readLimits(raw: unknown, where: string, problems: string[]): RegistryLimits {
+  const limits = { ...DEFAULT_LIMITS };
+  if (raw === undefined || raw === null) return limits;
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (!(key in DEFAULT_LIMITS)) problems.push(`${where}.${key} is not a known limit (${Object.keys(DEFAULT_LIMITS).join(', ')})`);
+    else if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 600_000) problems.push(`${where}.${key} must be an integer from 1 to 600000`);
+    else limits[key as keyof RegistryLimits] = value;
+  }
+  return limits;
+}
+
+function sameLimits(a: RegistryLimits, b: RegistryLimits): boolean {
+  return (Object.keys(a) as (keyof RegistryLimits)[]).every((k) => a[k] === b[k]);
 }
 
 function isHttpUrl(value: string): boolean {

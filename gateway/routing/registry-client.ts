@@ -1,12 +1,16 @@
-import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GraphQLFormattedError } from 'graphql';
 import type { DataSubgraphName } from '../../lib/schema/contract.js';
 import { requestContextHeaders, type RequestContext } from '../../lib/server/request-context.js';
 import type { RegistryEntry } from '../directory/registry-directory.js';
+import { GuardRejection, RegistryGuard, type CircuitStatus } from './registry-guard.js';
 
-export type GatewayResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 export type ProcessOptions = GraphQLDataSourceProcessOptions<Record<string, any>>;
 export type OperationOptions = Extract<ProcessOptions, { incomingRequestContext: unknown }>;
+export interface GatewayResponse {
+  data?: Record<string, unknown> | null;
+  errors?: GraphQLFormattedError[];
+}
 
 /** The gateway does not export its request-kind enum; its value for client operations is this string. */
 export function isIncomingOperation(options: ProcessOptions): options is OperationOptions {
@@ -16,75 +20,142 @@ export function isIncomingOperation(options: ProcessOptions): options is Operati
 /** A registry that could not answer: the router turns it into per-item REGISTRY_UNAVAILABLE errors. */
 export class RegistryUnavailableError extends Error {
   constructor(
-    readonly registry: RegistryEntry,
+    readonly registry: { name: string },
     readonly reason: string,
   ) {
     super(`registry "${registry.name}" is unavailable: ${reason}`);
   }
 }
 
-export interface RegistryClientOptions {
-  /** Per-request timeout towards a registry node; the stock fetcher has none. */
-  timeoutMs?: number;
+export interface RegistryHealth {
+  name: string;
+  countries: string[];
+  home: boolean;
+  reachable: boolean;
+  circuit: CircuitStatus;
+  lastSuccessAt: string | null;
+  lastFailure: { at: string; reason: string } | null;
 }
 
+interface Target {
+  /** Registry name, or "extension:<name>": the unit of isolation. */
+  key: string;
+  url: string;
+  headers: Record<string, string>;
+  guard: RegistryGuard;
+}
+
+/** A fetch answered with something that is not a GraphQL response. */
+class MalformedAnswer extends Error {}
+
 /**
- * Sends operations to the subgraphs of registry nodes. One RemoteGraphQLDataSource per URL, a timeout
- * on every fetch, the request context as headers, and failures reduced to RegistryUnavailableError so
- * that no internal URL or response body reaches a client.
+ * Sends operations to registry nodes and extension subgraphs, each behind its own guard (timeout,
+ * circuit breaker, bulkhead). Failures become RegistryUnavailableError with a reason fit for clients:
+ * internal URLs, response bodies and stack traces go to the log only.
  */
 export class RegistryClient {
-  private readonly sources = new Map<string, RemoteGraphQLDataSource>();
-  private readonly timeoutMs: number;
-
-  constructor(options: RegistryClientOptions = {}) {
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-  }
+  private readonly health = new Map<string, { ok: number | null; failure: { at: number; reason: string } | null }>();
 
   async send(registry: RegistryEntry, subgraph: DataSubgraphName, options: ProcessOptions): Promise<GatewayResponse> {
-    const url = registry.subgraphs[subgraph];
-    try {
-      const response = await this.source(url).process(options);
-      return { ...response, errors: response.errors?.map(sanitizeError) };
-    } catch (error) {
-      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : 'request failed';
-      console.error(`[gateway] ${subgraph} of "${registry.name}" at ${url}: ${(error as Error).message}`);
-      throw new RegistryUnavailableError(registry, reason);
-    }
+    return this.post(
+      { key: registry.name, url: registry.subgraphs[subgraph], headers: registry.headers, guard: registry.guard },
+      options,
+      `${subgraph} of "${registry.name}"`,
+    );
   }
 
-  private source(url: string): RemoteGraphQLDataSource {
-    let source = this.sources.get(url);
-    if (!source) {
-      const timeoutMs = this.timeoutMs;
-      source = new RemoteGraphQLDataSource({
-        url,
-        // Node's global fetch keeps connections alive; the signal bounds a hanging registry.
-        fetcher: ((input: string, init: RequestInit) =>
-          fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as RemoteGraphQLDataSource['fetcher'],
-        willSendRequest({ request, context }) {
-          const requestContext = context as Partial<RequestContext>;
-          if (requestContext?.requestId && request.http) {
-            for (const [name, value] of Object.entries(requestContextHeaders(requestContext as RequestContext))) {
-              request.http.headers.set(name, value);
-            }
-          }
-        },
-      });
-      this.sources.set(url, source);
-    }
-    return source;
+  async sendToExtension(extension: { name: string; url: string; headers: Record<string, string>; guard: RegistryGuard }, options: ProcessOptions) {
+    return this.post({ key: `extension:${extension.name}`, ...extension }, options, `extension "${extension.name}"`);
   }
+
+  /** What `registries { reachable }` and /health/ready report for a registry. */
+  healthOf(registry: RegistryEntry): RegistryHealth {
+    const seen = this.health.get(registry.name);
+    const circuit = registry.guard.circuit;
+    const lastOkLater = seen?.ok != null && (seen.failure === null || seen.ok >= seen.failure.at);
+    return {
+      name: registry.name,
+      countries: registry.countries,
+      home: registry.home,
+      reachable: circuit !== 'open' && (seen === undefined ? true : lastOkLater),
+      circuit,
+      lastSuccessAt: seen?.ok != null ? new Date(seen.ok).toISOString() : null,
+      lastFailure: seen?.failure ? { at: new Date(seen.failure.at).toISOString(), reason: seen.failure.reason } : null,
+    };
+  }
+
+  /** A cheap `{ __typename }` to every subgraph of the registry, through its guard; updates its health. */
+  async probe(registry: RegistryEntry): Promise<RegistryHealth> {
+    await Promise.all(
+      (Object.keys(registry.subgraphs) as DataSubgraphName[]).map((subgraph) =>
+        this.send(registry, subgraph, {
+          kind: 'health check',
+          request: { query: 'query RegistryProbe { __typename }' },
+          context: {},
+        } as unknown as ProcessOptions).catch(() => undefined),
+      ),
+    );
+    return this.healthOf(registry);
+  }
+
+  private async post(target: Target, options: ProcessOptions, label: string): Promise<GatewayResponse> {
+    const context = (options.context ?? {}) as Partial<RequestContext>;
+    const body = JSON.stringify({
+      query: options.request.query,
+      variables: options.request.variables,
+      operationName: options.request.operationName,
+    });
+    try {
+      const response = await target.guard.execute(async (signal) => {
+        const res = await fetch(target.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json',
+            ...target.headers,
+            ...(context.requestId ? requestContextHeaders(context as RequestContext) : {}),
+          },
+          body,
+          signal,
+        });
+        const text = await res.text();
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          throw new MalformedAnswer(`HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
+        }
+        if (!isGraphQLResponse(parsed)) throw new MalformedAnswer(`HTTP ${res.status}, not a GraphQL response`);
+        // A 4xx/5xx without data is a failure of the registry; GraphQL errors with data are answers.
+        if (!res.ok && !parsed.data) throw new MalformedAnswer(`HTTP ${res.status}: ${JSON.stringify(parsed.errors ?? []).slice(0, 200)}`);
+        return parsed;
+      });
+      this.health.set(target.key, { ok: Date.now(), failure: this.health.get(target.key)?.failure ?? null });
+      return { ...response, errors: response.errors?.map(sanitizeError) };
+    } catch (error) {
+      const reason =
+        error instanceof GuardRejection ? error.message : error instanceof MalformedAnswer ? 'malformed answer' : 'request failed';
+      this.health.set(target.key, { ok: this.health.get(target.key)?.ok ?? null, failure: { at: Date.now(), reason } });
+      console.error(`[gateway] ${label} at ${target.url}: ${(error as Error).message}`);
+      throw new RegistryUnavailableError({ name: target.key }, reason);
+    }
+  }
+}
+
+function isGraphQLResponse(value: unknown): value is GatewayResponse {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { data, errors } = value as GatewayResponse;
+  return (data === undefined || data === null || (typeof data === 'object' && !Array.isArray(data))) && (errors === undefined || Array.isArray(errors));
 }
 
 /** Extension keys a registry may pass to clients; anything else (stack traces, bodies) is dropped. */
 const PUBLIC_EXTENSIONS = new Set(['code', 'problems', 'input', 'country', 'codes', 'max', 'status', 'index', 'field', 'refusals', 'rule']);
 
 export function sanitizeError(error: GraphQLFormattedError): GraphQLFormattedError {
-  const extensions = Object.fromEntries(Object.entries(error.extensions ?? {}).filter(([key]) => PUBLIC_EXTENSIONS.has(key)));
+  const extensions = Object.fromEntries(Object.entries(error?.extensions ?? {}).filter(([key]) => PUBLIC_EXTENSIONS.has(key)));
   return {
-    message: typeof error.message === 'string' ? error.message.slice(0, 1000) : 'error without message',
-    ...(error.path ? { path: error.path } : {}),
+    message: typeof error?.message === 'string' ? error.message.slice(0, 1000) : 'error without message',
+    ...(Array.isArray(error?.path) ? { path: error.path } : {}),
     ...(Object.keys(extensions).length ? { extensions } : {}),
   };
 }

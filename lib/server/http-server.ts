@@ -7,8 +7,11 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   apollo: ApolloServer<TContext>;
   /** Builds the per-request GraphQL context (DataLoaders live here, so they never outlive a request). */
   context(request: RequestContext): Promise<TContext>;
-  /** Rejects with a reason when the service cannot serve (database down, no supergraph yet). */
-  ready(): Promise<void>;
+  /**
+   * Rejects with a reason when the service cannot serve (database down, home registry unreachable).
+   * May resolve (or reject, as `details`) with more to report, such as each registry's status.
+   */
+  ready(): Promise<Record<string, unknown> | void>;
   /** Optional HTML served on GET /graphql and GET / for browsers (must not load anything from a CDN). */
   landingPage?: string;
   /** Request bodies above this are refused with 413 before parsing (Apollo's own default is 50 MB). */
@@ -54,10 +57,11 @@ export async function startGraphQLServer<TContext extends BaseContext>(
     if (url.pathname === '/health/ready') {
       if (stopping) return sendJson(res, 503, { status: 'stopping' });
       try {
-        await options.ready();
-        return sendJson(res, 200, { status: 'ready' });
+        const details = await options.ready();
+        return sendJson(res, 200, { status: 'ready', ...details });
       } catch (error) {
-        return sendJson(res, 503, { status: 'unavailable', reason: (error as Error).message });
+        const details = (error as { details?: Record<string, unknown> }).details;
+        return sendJson(res, 503, { status: 'unavailable', reason: (error as Error).message, ...details });
       }
     }
     if (options.routes && (await options.routes(req, res))) return;

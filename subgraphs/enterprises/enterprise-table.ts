@@ -1,5 +1,8 @@
 import type { Generated, Selectable } from 'kysely';
 
+/** The Postgres schema this subgraph owns. */
+export const SCHEMA = 'enterprises';
+
 export type EnterpriseStatus = 'ACTIVE' | 'SUSPENDED' | 'REVOKED';
 
 export interface EnterpriseTable {
@@ -10,9 +13,24 @@ export interface EnterpriseTable {
   registered_at: Generated<Date>;
 }
 
+/** Append-only audit trail of authority decisions on an enterprise's status (the database refuses edits). */
+export interface EnterpriseStatusChangeTable {
+  id: Generated<number>;
+  enterprise_code: string;
+  previous_status: EnterpriseStatus;
+  status: EnterpriseStatus;
+  reason: string;
+  /** The caller's id once access control exists; null until then. */
+  changed_by: string | null;
+  request_id: string;
+  changed_at: Generated<Date>;
+}
+
 /** The only tables this subgraph can name: another subgraph's tables are a compile error here. */
 export interface EnterprisesDb {
   enterprise: EnterpriseTable;
+  enterprise_status_change: EnterpriseStatusChangeTable;
 }
 
 export type EnterpriseRow = Selectable<EnterpriseTable>;
+export type EnterpriseStatusChangeRow = Selectable<EnterpriseStatusChangeTable>;

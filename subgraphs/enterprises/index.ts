@@ -6,14 +6,22 @@ import { keyedLoader } from '../../lib/subgraph/keyed-loader.js';
 import { decodeCursor, pageLimit, toPage, type PageArgs } from '../../lib/subgraph/pagination.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
-import { countEnterprises, findEnterprises, insertEnterprise, listEnterprises } from './enterprise-repository.js';
-import type { EnterpriseRow, EnterprisesDb } from './enterprise-table.js';
+import { changeEnterpriseStatus, countEnterprises, findEnterprises, insertEnterprise, listEnterprises } from './enterprise-repository.js';
+import type { EnterpriseRow, EnterprisesDb, EnterpriseStatus } from './enterprise-table.js';
 import { migrations } from './migrations.js';
 
 interface Loaders {
   enterprise: DataLoader<string, EnterpriseRow | null>;
 }
 type Context = SubgraphContext<Loaders>;
+
+/** This subgraph's facts for a customs verdict on one unit code. */
+interface VerificationFacts {
+  code: string;
+  enterpriseStatus: EnterpriseStatus | null;
+}
+
+const MAX_REASON_LENGTH = 500;
 
 export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders> = {
   name: 'enterprises',
@@ -41,6 +49,18 @@ export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders> = {
         if (!row) throw registryError('ALREADY_REGISTERED', `enterprise ${code} is already registered`, { input: code });
         return row;
       },
+      async setEnterpriseStatus(_: unknown, args: { code: string; status: EnterpriseStatus; reason: string }, ctx: Context) {
+        const code = readHomeCode(args.code, 'enterprise', node);
+        const reason = readReason(args.reason);
+        const row = await changeEnterpriseStatus(db, code, {
+          status: args.status,
+          reason,
+          changedBy: ctx.caller?.id ?? null,
+          requestId: ctx.requestId,
+        });
+        if (!row) throw registryError('UNKNOWN_ENTERPRISE', `enterprise ${code} is not registered`, { input: code });
+        return row;
+      },
     },
     Enterprise: {
       __resolveReference(ref: { code: unknown }, ctx: Context) {
@@ -49,6 +69,16 @@ export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders> = {
       },
       display: (row: EnterpriseRow) => formatCode(row.code),
       registeredAt: (row: EnterpriseRow) => row.registered_at,
+    },
+    Verification: {
+      // The key is a unit code; its enterprise is the first 6 characters. Goes through the enterprise
+      // loader, so a batch of any size (and any Enterprise references beside it) costs one statement.
+      async __resolveReference(ref: { code: unknown }, ctx: Context): Promise<VerificationFacts | null> {
+        const code = referenceCode(ref.code, 'unit', node);
+        if (code === null) return null;
+        const enterprise = await ctx.loaders.enterprise.load(code.slice(0, 6));
+        return { code, enterpriseStatus: enterprise?.status ?? null };
+      },
     },
     Registry: {
       __resolveReference(ref: { country: unknown }) {
@@ -66,3 +96,11 @@ export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders> = {
     },
   }),
 };
+
+function readReason(input: string): string {
+  const reason = input.trim();
+  if (reason.length < 1 || reason.length > MAX_REASON_LENGTH) {
+    throw registryError('BAD_USER_INPUT', `reason must be 1 to ${MAX_REASON_LENGTH} characters, got ${reason.length}`, { field: 'reason' });
+  }
+  return reason;
+}

@@ -1,5 +1,8 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 
+/** Raw SQL (functions, triggers) is not rewritten by Kysely's schema plugin, so it names the schema. */
+const SCHEMA = 'enterprises';
+
 export const migrations: Record<string, Migration> = {
   '2026_11_25_001_create_enterprise': {
     async up(db: Kysely<any>) {
@@ -16,6 +19,45 @@ export const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<any>) {
       await db.schema.dropTable('enterprise').execute();
+    },
+  },
+  '2026_11_27_001_create_enterprise_status_change': {
+    async up(db: Kysely<any>) {
+      const status = sql`in ('ACTIVE', 'SUSPENDED', 'REVOKED')`;
+      await db.schema
+        .createTable('enterprise_status_change')
+        .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+        .addColumn('enterprise_code', 'text', (c) => c.notNull().references('enterprise.code'))
+        .addColumn('previous_status', 'text', (c) => c.notNull().check(sql`previous_status ${status}`))
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status ${status}`))
+        .addColumn('reason', 'text', (c) => c.notNull().check(sql`length(reason) between 1 and 500`))
+        .addColumn('changed_by', 'text')
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('changed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createIndex('enterprise_status_change_by_enterprise')
+        .on('enterprise_status_change')
+        .columns(['enterprise_code', 'id'])
+        .execute();
+      // An audit trail that can be edited proves nothing: the database refuses updates and deletes.
+      await sql`
+        create function ${sql.id(SCHEMA, 'refuse_status_change_edit')}() returns trigger language plpgsql as $$
+        begin
+          raise exception 'status changes are append-only: % refused', tg_op
+            using errcode = 'restrict_violation', table = tg_table_name, schema = tg_table_schema;
+        end
+        $$`.execute(db);
+      await sql`
+        create trigger enterprise_status_change_append_only before update or delete on ${sql.table(`${SCHEMA}.enterprise_status_change`)}
+        for each row execute function ${sql.id(SCHEMA, 'refuse_status_change_edit')}()`.execute(db);
+      await sql`
+        create trigger enterprise_status_change_no_truncate before truncate on ${sql.table(`${SCHEMA}.enterprise_status_change`)}
+        for each statement execute function ${sql.id(SCHEMA, 'refuse_status_change_edit')}()`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('enterprise_status_change').execute();
+      await sql`drop function ${sql.id(SCHEMA, 'refuse_status_change_edit')}()`.execute(db);
     },
   },
 };

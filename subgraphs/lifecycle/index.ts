@@ -1,19 +1,44 @@
 import { registryError } from '../../lib/errors.js';
 import { referenceCode } from '../../lib/subgraph/codes.js';
-import { decodeCursor, pageLimit, toPage, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { pageLimit, toPage, type PageArgs } from '../../lib/subgraph/pagination.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
+import { assertMonthRange, monthlySeries, readCodeCursor, readEventFilter, readIntegerCursor, stateCounts } from './analytics.js';
 import { lifecycleLoaders, type Loaders } from './lifecycle-loaders.js';
+import {
+  countEventsPerMonth,
+  countRecordedEvents,
+  countUnitsByState,
+  countUnitsInState,
+  listRecordedEvents,
+  listUnitsInState,
+  type EventFilter,
+} from './lifecycle-repository.js';
 import type { LifecycleDb, LifecycleEventRow } from './lifecycle-table.js';
 import { migrations } from './migrations.js';
+import { buildProvenance } from './provenance.js';
 import { recordEvents, type LifecycleEventInput } from './record-events.js';
+import type { LifecycleEventType, UnitState } from './state-machine.js';
 
 type Context = SubgraphContext<Loaders>;
 
-/** What this subgraph knows of a unit is its code; everything else is loaded per field, batched. */
+/**
+ * What this subgraph knows of a unit is its code; everything else is loaded per field, batched.
+ * `recalls` is the unit's recall campaigns as the gateway sends them for `openRecalls`
+ * (@requires: they are the product-models subgraph's).
+ */
 interface UnitRef {
   code: string;
+  recalls?: unknown;
 }
+
+/** `unitCount` comes from the units subgraph in the representation, for `unitsByState` (@requires). */
+interface RegistryRef {
+  country: string;
+  unitCount?: unknown;
+}
+
+const MAX_SEQUENCE = 2_147_483_647;
 
 export const lifecycleSubgraph: SubgraphModule<LifecycleDb, Loaders> = {
   name: 'lifecycle',
@@ -30,21 +55,34 @@ export const lifecycleSubgraph: SubgraphModule<LifecycleDb, Loaders> = {
     Unit: {
       // Any well-formed unit of this country has a lifecycle (REGISTERED and empty when it has no
       // events): whether the unit exists is the units subgraph's answer, not ours.
-      __resolveReference(ref: { code: unknown }): UnitRef | null {
+      __resolveReference(ref: { code: unknown; recalls?: unknown }): UnitRef | null {
         const code = referenceCode(ref.code, 'unit', deps.node);
-        return code === null ? null : { code };
+        if (code === null) return null;
+        return ref.recalls === undefined ? { code } : { code, recalls: ref.recalls };
       },
       async state(unit: UnitRef, _: unknown, ctx: Context) {
         return (await ctx.loaders.unitSummary.load(unit.code)).state;
       },
-      async events(unit: UnitRef, args: PageArgs, ctx: Context) {
+      async events(unit: UnitRef, args: PageArgs & { filter?: EventFilter | null }, ctx: Context) {
         const limit = pageLimit(args.first);
-        const after = readSequenceCursor(args.after);
-        const [summary, rows] = await Promise.all([
-          ctx.loaders.unitSummary.load(unit.code),
-          ctx.loaders.eventPages.load(unit.code, after, limit + 1),
+        const after = readIntegerCursor(args.after, MAX_SEQUENCE);
+        const filter = readEventFilter(args.filter);
+        const [total, rows] = await Promise.all([
+          // Unfiltered, the count is the unit's last sequence (no event scan); filtered, it is counted.
+          filter ? ctx.loaders.filteredEventCounts.load(unit.code, filter) : ctx.loaders.unitSummary.load(unit.code).then((s) => s.eventCount),
+          ctx.loaders.eventPages.load(unit.code, after, limit + 1, filter),
         ]);
-        return toPage(rows, limit, (row) => String(row.sequence), summary.eventCount);
+        return toPage(rows, limit, (row) => String(row.sequence), total);
+      },
+      async provenance(unit: UnitRef, _: unknown, ctx: Context) {
+        return buildProvenance(await ctx.loaders.provenanceEvents.load(unit.code));
+      },
+      async openRecalls(unit: UnitRef, _: unknown, ctx: Context) {
+        const recalls = readRecalls(unit);
+        const open = recalls.filter((recall) => recall.closedAt === null || recall.closedAt === undefined);
+        if (open.length === 0) return [];
+        const remedied = new Set(await ctx.loaders.remediedRecalls.load(unit.code));
+        return open.filter((recall) => !remedied.has(recall.code)).map((recall) => ({ code: recall.code }));
       },
     },
     LifecycleEvent: {
@@ -54,15 +92,62 @@ export const lifecycleSubgraph: SubgraphModule<LifecycleDb, Loaders> = {
       recordedAt: (row: LifecycleEventRow) => row.recorded_at,
       stateAfter: (row: LifecycleEventRow) => row.state_after,
     },
+    Verification: {
+      // The key is a unit code; only a canonical one of this country has facts here (REGISTERED and
+      // no remedies when it has no events), anything else is null like any unknown entity.
+      __resolveReference(ref: { code: unknown }, ctx: Context) {
+        const code = referenceCode(ref.code, 'unit', deps.node);
+        return code === null ? null : ctx.loaders.verification.load(code);
+      },
+    },
+    Registry: {
+      __resolveReference(ref: { country: unknown; unitCount?: unknown }): RegistryRef | null {
+        return ref.country === deps.node.country ? { country: deps.node.country, unitCount: ref.unitCount } : null;
+      },
+      async unitsInState(_: RegistryRef, args: PageArgs & { state: UnitState }) {
+        const limit = pageLimit(args.first);
+        const after = readCodeCursor(args.after);
+        const [codes, total] = await Promise.all([
+          listUnitsInState(deps.db, args.state, after, limit + 1),
+          countUnitsInState(deps.db, args.state),
+        ]);
+        return toPage(codes.map((code): UnitRef => ({ code })), limit, (unit) => unit.code, total);
+      },
+      async unitsByState(registry: RegistryRef) {
+        if (typeof registry.unitCount !== 'number') {
+          throw registryError('BAD_USER_INPUT', 'unitsByState needs the registry\'s unitCount (from the units subgraph) in the representation');
+        }
+        return stateCounts(registry.unitCount, await countUnitsByState(deps.db));
+      },
+      async eventsPerMonth(_: RegistryRef, args: { from?: Date | null; before?: Date | null; types?: LifecycleEventType[] | null }) {
+        const filter = readEventFilter({ types: args.types, occurredFrom: args.from, occurredBefore: args.before });
+        const from = args.from ?? null;
+        const before = args.before ?? null;
+        assertMonthRange(from, before);
+        if (from && before && from.getTime() === before.getTime()) return [];
+        return monthlySeries(await countEventsPerMonth(deps.db, filter ?? {}), from, before, new Date());
+      },
+      async events(_: RegistryRef, args: PageArgs & { filter?: EventFilter | null }) {
+        const limit = pageLimit(args.first);
+        const after = readIntegerCursor(args.after, Number.MAX_SAFE_INTEGER);
+        const filter = readEventFilter(args.filter) ?? {};
+        const [rows, total] = await Promise.all([listRecordedEvents(deps.db, after, limit + 1, filter), countRecordedEvents(deps.db, filter)]);
+        return toPage(rows, limit, (row) => String(row.log_position), total);
+      },
+    },
   }),
 };
 
-/** The cursor is the sequence of the last event seen (0 before the first). */
-function readSequenceCursor(after: string | null | undefined): number {
-  const position = decodeCursor(after);
-  if (position === null) return 0;
-  if (!/^[1-9]\d{0,9}$/.test(position) || Number(position) > 2_147_483_647) {
-    throw registryError('BAD_USER_INPUT', `after is not a cursor returned by this field: ${JSON.stringify(after)}`);
+interface RecallRef {
+  code: string;
+  closedAt?: unknown;
+}
+
+/** The unit's recall campaigns from the representation; without them openRecalls cannot be answered. */
+function readRecalls(unit: UnitRef): RecallRef[] {
+  const recalls = unit.recalls;
+  if (!Array.isArray(recalls) || !recalls.every((r): r is RecallRef => typeof r === 'object' && r !== null && typeof (r as RecallRef).code === 'string')) {
+    throw registryError('BAD_USER_INPUT', 'openRecalls needs the unit\'s recalls { code closedAt } (from the product-models subgraph) in the representation');
   }
-  return Number(position);
+  return recalls;
 }

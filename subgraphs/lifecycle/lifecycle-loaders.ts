@@ -1,7 +1,16 @@
 import DataLoader from 'dataloader';
 import type { Kysely } from 'kysely';
 import { groupedLoader } from '../../lib/subgraph/keyed-loader.js';
-import { findEventPages, findUnitStates } from './lifecycle-repository.js';
+import {
+  countFilteredEvents,
+  findEventPages,
+  findFilteredEventPages,
+  findProvenanceEvents,
+  findRemediedRecalls,
+  findUnitStates,
+  findVerificationFacts,
+  type EventFilter,
+} from './lifecycle-repository.js';
 import type { LifecycleDb, LifecycleEventRow } from './lifecycle-table.js';
 import type { UnitState } from './state-machine.js';
 
@@ -11,16 +20,34 @@ export interface UnitSummary {
   eventCount: number;
 }
 
+export interface VerificationFacts {
+  code: string;
+  lifecycleState: UnitState;
+  remediedRecalls: string[];
+}
+
 export interface Loaders {
   /** A unit with no events has no row: REGISTERED with none. */
   unitSummary: DataLoader<string, UnitSummary>;
-  /** Pages of events; units asked for with the same page arguments share one statement. */
+  /** Pages of events; units asked for with the same page arguments and filter share one statement. */
   eventPages: EventPageLoaders;
+  /** Events matching a filter, per unit; units asked for with the same filter share one statement. */
+  filteredEventCounts: FilteredCountLoaders;
+  /** The events provenance is built from, by time of occurrence. */
+  provenanceEvents: DataLoader<string, LifecycleEventRow[]>;
+  /** Campaign codes remedied on the unit. */
+  remediedRecalls: DataLoader<string, string[]>;
+  /** State and remedied campaigns in one statement, for the customs verdict. */
+  verification: DataLoader<string, VerificationFacts>;
 }
 
 export interface EventPageLoaders {
-  /** Up to `limit` events after `afterSequence` for the unit, oldest first. */
-  load(code: string, afterSequence: number, limit: number): Promise<LifecycleEventRow[]>;
+  /** Up to `limit` events after `afterSequence` for the unit, oldest first, matching the filter if any. */
+  load(code: string, afterSequence: number, limit: number, filter?: EventFilter | null): Promise<LifecycleEventRow[]>;
+}
+
+export interface FilteredCountLoaders {
+  load(code: string, filter: EventFilter): Promise<number>;
 }
 
 export function lifecycleLoaders(db: Kysely<LifecycleDb>): Loaders {
@@ -30,33 +57,66 @@ export function lifecycleLoaders(db: Kysely<LifecycleDb>): Loaders {
       return new Map(rows.map((row) => [row.unit_code, { state: row.state, eventCount: row.last_sequence }]));
     }, { state: 'REGISTERED', eventCount: 0 } satisfies UnitSummary),
     eventPages: eventPageLoaders(db),
+    filteredEventCounts: filteredCountLoaders(db),
+    provenanceEvents: new DataLoader(async (codes) => groupByUnit(codes, await findProvenanceEvents(db, codes))),
+    remediedRecalls: groupedLoader((codes) => findRemediedRecalls(db, codes), [] as string[]),
+    verification: new DataLoader(async (codes) => {
+      const found = new Map((await findVerificationFacts(db, codes)).map((row) => [row.unit_code, row]));
+      return codes.map((code) => {
+        const row = found.get(code);
+        return { code, lifecycleState: row?.state ?? 'REGISTERED', remediedRecalls: row?.remedied ?? [] };
+      });
+    }),
   };
 }
 
 /**
- * One DataLoader per distinct (after, limit): a gateway resolving `events(first: 10)` on 1,000 units
- * sends the same arguments for all of them, so they land in one loader and one statement.
+ * One DataLoader per distinct (after, limit, filter): a gateway resolving `events(first: 10)` on 1,000
+ * units sends the same arguments for all of them, so they land in one loader and one statement.
  */
 function eventPageLoaders(db: Kysely<LifecycleDb>): EventPageLoaders {
   const byArgs = new Map<string, DataLoader<string, LifecycleEventRow[]>>();
   return {
-    load(code, afterSequence, limit) {
-      const key = `${afterSequence}:${limit}`;
+    load(code, afterSequence, limit, filter) {
+      const key = `${afterSequence}:${limit}:${filterKey(filter)}`;
       let loader = byArgs.get(key);
       if (!loader) {
-        loader = new DataLoader<string, LifecycleEventRow[]>(async (codes) => {
-          const rows = await findEventPages(db, codes, afterSequence, limit);
-          const byUnit = new Map<string, LifecycleEventRow[]>();
-          for (const row of rows) {
-            const list = byUnit.get(row.unit_code);
-            if (list) list.push(row);
-            else byUnit.set(row.unit_code, [row]);
-          }
-          return codes.map((c) => byUnit.get(c) ?? []);
-        });
+        loader = new DataLoader<string, LifecycleEventRow[]>(async (codes) =>
+          groupByUnit(codes, await (filter ? findFilteredEventPages(db, codes, afterSequence, limit, filter) : findEventPages(db, codes, afterSequence, limit))),
+        );
         byArgs.set(key, loader);
       }
       return loader.load(code);
     },
   };
+}
+
+function filteredCountLoaders(db: Kysely<LifecycleDb>): FilteredCountLoaders {
+  const byFilter = new Map<string, DataLoader<string, number>>();
+  return {
+    load(code, filter) {
+      const key = filterKey(filter);
+      let loader = byFilter.get(key);
+      if (!loader) {
+        loader = groupedLoader((codes) => countFilteredEvents(db, codes, filter), 0);
+        byFilter.set(key, loader);
+      }
+      return loader.load(code);
+    },
+  };
+}
+
+function filterKey(filter: EventFilter | null | undefined): string {
+  if (!filter) return '';
+  return JSON.stringify([filter.types ?? null, filter.occurredFrom?.toISOString() ?? null, filter.occurredBefore?.toISOString() ?? null]);
+}
+
+function groupByUnit(codes: readonly string[], rows: LifecycleEventRow[]): LifecycleEventRow[][] {
+  const byUnit = new Map<string, LifecycleEventRow[]>();
+  for (const row of rows) {
+    const list = byUnit.get(row.unit_code);
+    if (list) list.push(row);
+    else byUnit.set(row.unit_code, [row]);
+  }
+  return codes.map((code) => byUnit.get(code) ?? []);
 }

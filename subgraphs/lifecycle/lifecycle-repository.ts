@@ -1,5 +1,6 @@
-import { sql, type Insertable, type Kysely } from 'kysely';
-import type { LifecycleDb, LifecycleEventRow, LifecycleEventTable, UnitStateRow, UnitStateTable } from './lifecycle-table.js';
+import { sql, type Insertable, type Kysely, type RawBuilder } from 'kysely';
+import { SCHEMA, type LifecycleDb, type LifecycleEventRow, type LifecycleEventTable, type UnitStateRow, type UnitStateTable } from './lifecycle-table.js';
+import type { LifecycleEventType, UnitState } from './state-machine.js';
 
 /** One statement for any number of units; units with no row yet are simply absent. */
 export function findUnitStates(db: Kysely<LifecycleDb>, codes: readonly string[]): Promise<UnitStateRow[]> {
@@ -99,4 +100,203 @@ export async function saveUnitStates(
       })),
     )
     .execute();
+}
+
+/** Advisory lock key of the recording log (any constant no other code of this database uses). */
+const RECORDING_LOCK_KEY = sql.lit(7_262_797_309_001);
+
+/**
+ * Serialises the tail of write transactions (insert, state update, commit) so that `log_position`s
+ * are allocated in commit order: whoever sees an event at position p also sees every event below p
+ * that will ever exist, and a keyset page over positions never skips a late committer. Taken after
+ * the unit row locks and held only until commit; no writer waits for a row lock while holding it,
+ * so it cannot deadlock.
+ */
+export async function lockRecordingOrder(trx: Kysely<LifecycleDb>): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${RECORDING_LOCK_KEY})`.execute(trx);
+}
+
+/** A validated EventFilter: absent fields restrict nothing; `types: []` matches no event. */
+export interface EventFilter {
+  types?: readonly LifecycleEventType[] | null;
+  occurredFrom?: Date | null;
+  occurredBefore?: Date | null;
+}
+
+/** The filter as a condition on unqualified lifecycle_event columns (true when it restricts nothing). */
+export function eventFilterCondition(filter: EventFilter | null | undefined): RawBuilder<boolean> {
+  const conditions: RawBuilder<unknown>[] = [];
+  if (filter?.types) conditions.push(sql`type = any(${[...filter.types]}::text[])`);
+  if (filter?.occurredFrom) conditions.push(sql`occurred_at >= ${filter.occurredFrom}`);
+  if (filter?.occurredBefore) conditions.push(sql`occurred_at < ${filter.occurredBefore}`);
+  return conditions.length === 0 ? sql<boolean>`true` : sql<boolean>`(${sql.join(conditions, sql` and `)})`;
+}
+
+/** Like findEventPages, restricted to the events the filter matches (same keyset on sequence). */
+export function findFilteredEventPages(
+  db: Kysely<LifecycleDb>,
+  codes: readonly string[],
+  afterSequence: number,
+  limit: number,
+  filter: EventFilter,
+): Promise<LifecycleEventRow[]> {
+  return db
+    .selectFrom(sql<{ code: string }>`(select unnest(${[...codes]}::text[]) as code)`.as('wanted'))
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('lifecycle_event')
+          .selectAll()
+          .whereRef('lifecycle_event.unit_code', '=', 'wanted.code')
+          .where('lifecycle_event.sequence', '>', afterSequence)
+          .where(eventFilterCondition(filter))
+          .orderBy('lifecycle_event.sequence')
+          .limit(limit)
+          .as('event'),
+      (join) => join.onTrue(),
+    )
+    .selectAll('event')
+    .orderBy('event.unit_code')
+    .orderBy('event.sequence')
+    .execute();
+}
+
+/** Events matching the filter, per unit, in one statement; units with none are absent. */
+export async function countFilteredEvents(db: Kysely<LifecycleDb>, codes: readonly string[], filter: EventFilter): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('lifecycle_event')
+    .select(['unit_code', (eb) => eb.fn.countAll<number>().as('n')])
+    .where(sql<boolean>`unit_code = any(${[...codes]}::text[])`)
+    .where(eventFilterCondition(filter))
+    .groupBy('unit_code')
+    .execute();
+  return new Map(rows.map((row) => [row.unit_code, Number(row.n)]));
+}
+
+export const PROVENANCE_EVENT_TYPES = [
+  'SOLD',
+  'OWNERSHIP_TRANSFERRED',
+  'EXPORTED',
+  'IMPORTED',
+  'REPAIRED',
+  'MAINTAINED',
+  'RECALL_REMEDIED',
+] as const satisfies readonly LifecycleEventType[];
+
+/** The events provenance is made of, for many units in one statement, by unit then time of occurrence. */
+export function findProvenanceEvents(db: Kysely<LifecycleDb>, codes: readonly string[]): Promise<LifecycleEventRow[]> {
+  return db
+    .selectFrom('lifecycle_event')
+    .selectAll()
+    .where(sql<boolean>`unit_code = any(${[...codes]}::text[])`)
+    .where(sql<boolean>`type = any(${[...PROVENANCE_EVENT_TYPES]}::text[])`)
+    .orderBy('unit_code')
+    .orderBy('occurred_at')
+    .orderBy('sequence')
+    .execute();
+}
+
+/** Campaign codes remedied on each of these units (RECALL_REMEDIED), in one statement. */
+export async function findRemediedRecalls(db: Kysely<LifecycleDb>, codes: readonly string[]): Promise<Map<string, string[]>> {
+  const rows = await db
+    .selectFrom('lifecycle_event')
+    .select(['unit_code', 'recall'])
+    .where('type', '=', 'RECALL_REMEDIED')
+    .where('recall', 'is not', null)
+    .where(sql<boolean>`unit_code = any(${[...codes]}::text[])`)
+    .orderBy('unit_code')
+    .orderBy('recall')
+    .execute();
+  const byUnit = new Map<string, string[]>();
+  for (const { unit_code, recall } of rows) {
+    const list = byUnit.get(unit_code);
+    if (list) list.push(recall!);
+    else byUnit.set(unit_code, [recall!]);
+  }
+  return byUnit;
+}
+
+export interface VerificationFactsRow {
+  unit_code: string;
+  state: UnitState;
+  remedied: string[];
+}
+
+/**
+ * What a customs verdict needs from this subgraph, for any number of units in one statement: the
+ * state, and the distinct campaigns remedied (through the partial remedy index). Units with no
+ * events have no row.
+ */
+export async function findVerificationFacts(db: Kysely<LifecycleDb>, codes: readonly string[]): Promise<VerificationFactsRow[]> {
+  const result = await sql<VerificationFactsRow>`
+    select s.unit_code, s.state,
+      array(
+        select distinct e.recall from ${sql.table(`${SCHEMA}.lifecycle_event`)} e
+        where e.unit_code = s.unit_code and e.type = 'RECALL_REMEDIED' and e.recall is not null
+        order by e.recall
+      ) as remedied
+    from ${sql.table(`${SCHEMA}.unit_state`)} s
+    where s.unit_code = any(${[...codes]}::text[])`.execute(db);
+  return result.rows;
+}
+
+/** Up to `limit` units in a state after the `after` code, by code (the (state, unit_code) index). */
+export async function listUnitsInState(db: Kysely<LifecycleDb>, state: UnitState, after: string | null, limit: number): Promise<string[]> {
+  let query = db.selectFrom('unit_state').select('unit_code').where('state', '=', state);
+  if (after !== null) query = query.where('unit_code', '>', after);
+  const rows = await query.orderBy('unit_code').limit(limit).execute();
+  return rows.map((row) => row.unit_code);
+}
+
+export async function countUnitsInState(db: Kysely<LifecycleDb>, state: UnitState): Promise<number> {
+  const row = await db
+    .selectFrom('unit_state')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('state', '=', state)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Units per state among those this subgraph has a row for (units with events). */
+export async function countUnitsByState(db: Kysely<LifecycleDb>): Promise<Map<UnitState, number>> {
+  const rows = await db
+    .selectFrom('unit_state')
+    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('state')
+    .execute();
+  return new Map(rows.map((row) => [row.state, Number(row.n)]));
+}
+
+/** Matching events per UTC month of occurrence ('YYYY-MM'), oldest first; months without any are absent. */
+export async function countEventsPerMonth(db: Kysely<LifecycleDb>, filter: EventFilter): Promise<{ month: string; count: number }[]> {
+  const month = sql<string>`to_char(occurred_at at time zone 'UTC', 'YYYY-MM')`;
+  const rows = await db
+    .selectFrom('lifecycle_event')
+    .select([month.as('month'), (eb) => eb.fn.countAll<number>().as('n')])
+    .where(eventFilterCondition(filter))
+    .groupBy(month)
+    .orderBy(month)
+    .execute();
+  return rows.map((row) => ({ month: row.month, count: Number(row.n) }));
+}
+
+/** Events of the registry in recording order after a log position, filtered. */
+export function listRecordedEvents(db: Kysely<LifecycleDb>, afterPosition: number, limit: number, filter: EventFilter): Promise<LifecycleEventRow[]> {
+  return db
+    .selectFrom('lifecycle_event')
+    .selectAll()
+    .where('log_position', '>', afterPosition)
+    .where(eventFilterCondition(filter))
+    .orderBy('log_position')
+    .limit(limit)
+    .execute();
+}
+
+export async function countRecordedEvents(db: Kysely<LifecycleDb>, filter: EventFilter): Promise<number> {
+  const row = await db
+    .selectFrom('lifecycle_event')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where(eventFilterCondition(filter))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -1,6 +1,9 @@
 import type { Generated, Selectable } from 'kysely';
 import type { LifecycleEventType, UnitState } from './state-machine.js';
 
+/** The Postgres schema this subgraph owns; raw SQL names its tables with it (sql.table). */
+export const SCHEMA = 'lifecycle';
+
 /** Append-only: the database refuses UPDATE, DELETE and TRUNCATE on it (see migrations.ts). */
 export interface LifecycleEventTable {
   event_id: string;
@@ -11,6 +14,18 @@ export interface LifecycleEventTable {
   /** Position in the unit's history, from 1, gapless. */
   sequence: number;
   state_after: UnitState;
+  /** New owner's opaque reference: set exactly for SOLD and OWNERSHIP_TRANSFERRED (since the details migration). */
+  owner: string | null;
+  /** Country on the other side of the border: destination of EXPORTED, origin of IMPORTED. */
+  country: string | null;
+  /** Recall campaign code of RECALL_REMEDIED. */
+  recall: string | null;
+  note: string | null;
+  /**
+   * Position in the registry's log of recordings, allocated in commit order (see lockRecordingOrder),
+   * so a keyset page over it never skips an event that commits later.
+   */
+  log_position: Generated<number>;
 }
 
 /**

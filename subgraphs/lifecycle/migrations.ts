@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import { sql, type Kysely, type Migration, type RawBuilder } from 'kysely';
 
 /**
  * Raw SQL (functions, triggers) is not rewritten by Kysely's schema plugin, so it names the schema.
@@ -60,6 +60,71 @@ export const migrations: Record<string, Migration> = {
       // Dropping the table drops its triggers; the function goes after them.
       await db.schema.dropTable('lifecycle_event').execute();
       await sql`drop function ${sql.id(SCHEMA, 'refuse_event_change')}()`.execute(db);
+    },
+  },
+
+  // Details of an event (owner, country, recall, note). Adding columns rewrites no row and fires no
+  // row trigger, so the append-only triggers stay as they are. Events recorded before this migration
+  // may lack a detail their type now requires: the "required" checks are NOT VALID (enforced for new
+  // rows only), the others hold for every row.
+  '2026_11_27_001_event_details': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable('lifecycle_event')
+        .addColumn('owner', 'text', (c) => c.check(sql`owner ~ '^[A-Za-z0-9._:-]{1,100}$'`))
+        .addColumn('country', 'text', (c) => c.check(sql`country ~ '^[0-9A-Z]{2}$'`))
+        .addColumn('recall', 'text', (c) => c.check(sql`recall ~ '^[0-9A-Z]{12}R[0-9]{4}$'`))
+        .addColumn('note', 'text', (c) => c.check(sql`char_length(note) <= 500`))
+        .execute();
+      const event = sql.table(`${SCHEMA}.lifecycle_event`);
+      const checks: [name: string, condition: RawBuilder<unknown>, notValid: boolean][] = [
+        ['lifecycle_event_owner_type_check', sql`owner is null or type in ('SOLD', 'OWNERSHIP_TRANSFERRED')`, false],
+        ['lifecycle_event_country_type_check', sql`country is null or type in ('EXPORTED', 'IMPORTED')`, false],
+        ['lifecycle_event_recall_type_check', sql`recall is null or type = 'RECALL_REMEDIED'`, false],
+        ['lifecycle_event_recall_model_check', sql`left(recall, 12) = left(unit_code, 12)`, false],
+        ['lifecycle_event_export_abroad_check', sql`type <> 'EXPORTED' or country <> left(unit_code, 2)`, false],
+        ['lifecycle_event_owner_required', sql`type not in ('SOLD', 'OWNERSHIP_TRANSFERRED') or owner is not null`, true],
+        ['lifecycle_event_country_required', sql`type not in ('EXPORTED', 'IMPORTED') or country is not null`, true],
+        ['lifecycle_event_recall_required', sql`type <> 'RECALL_REMEDIED' or recall is not null`, true],
+      ];
+      for (const [name, condition, notValid] of checks) {
+        await sql`alter table ${event} add constraint ${sql.id(name)} check (${condition}) ${notValid ? sql`not valid` : sql``}`.execute(db);
+      }
+    },
+    async down(db: Kysely<any>) {
+      // Dropping a column drops the checks on it.
+      await db.schema.alterTable('lifecycle_event').dropColumn('owner').dropColumn('country').dropColumn('recall').dropColumn('note').execute();
+    },
+  },
+
+  // What the analysts' queries and the customs verdict read by (docs/lifecycle.md, "Reads").
+  '2026_11_27_002_analytics': {
+    async up(db: Kysely<any>) {
+      // Filling existing rows rewrites the table, which fires no row trigger; rows recorded earlier get
+      // positions in storage order, later ones in commit order.
+      await db.schema
+        .alterTable('lifecycle_event')
+        .addColumn('log_position', 'bigint', (c) => c.notNull().generatedAlwaysAsIdentity())
+        .execute();
+      await db.schema.createIndex('lifecycle_event_log_position_key').unique().on('lifecycle_event').column('log_position').execute();
+      await db.schema.createIndex('lifecycle_event_occurred_at_idx').on('lifecycle_event').column('occurred_at').execute();
+      await db.schema.createIndex('lifecycle_event_type_occurred_at_idx').on('lifecycle_event').columns(['type', 'occurred_at']).execute();
+      // Remedies are few; this keeps "which campaigns were remedied on these units" an index-only read.
+      await db.schema
+        .createIndex('lifecycle_event_remedy_idx')
+        .on('lifecycle_event')
+        .columns(['unit_code', 'recall'])
+        .where(sql.ref('type'), '=', 'RECALL_REMEDIED')
+        .execute();
+      await db.schema.createIndex('unit_state_state_unit_code_idx').on('unit_state').columns(['state', 'unit_code']).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex('unit_state_state_unit_code_idx').execute();
+      await db.schema.dropIndex('lifecycle_event_remedy_idx').execute();
+      await db.schema.dropIndex('lifecycle_event_type_occurred_at_idx').execute();
+      await db.schema.dropIndex('lifecycle_event_occurred_at_idx').execute();
+      await db.schema.dropIndex('lifecycle_event_log_position_key').execute();
+      await db.schema.alterTable('lifecycle_event').dropColumn('log_position').execute();
     },
   },
 };

@@ -4,7 +4,8 @@ import { registryError, type RegistryErrorCode } from '../../lib/errors.js';
 import type { RequestContext } from '../../lib/server/request-context.js';
 import { readHomeCode } from '../../lib/subgraph/codes.js';
 import type { SubgraphDeps } from '../../lib/subgraph/subgraph-module.js';
-import { findEventsById, insertEvents, lockUnitStates, saveUnitStates } from './lifecycle-repository.js';
+import { readEventDetails, sameDetails, unknownRecall, type DetailRule, type EventDetails, type EventDetailsInput } from './event-details.js';
+import { findEventsById, insertEvents, lockRecordingOrder, lockUnitStates, saveUnitStates } from './lifecycle-repository.js';
 import type { LifecycleDb, LifecycleEventRow, LifecycleEventTable, UnitStateTable } from './lifecycle-table.js';
 import { applyEvent, type LifecycleEventType, type TransitionRule, type UnitStatus } from './state-machine.js';
 
@@ -16,7 +17,7 @@ const EVENT_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '23505']);
 const ATTEMPTS = 3;
 
-export interface LifecycleEventInput {
+export interface LifecycleEventInput extends EventDetailsInput {
   eventId: string;
   unit: string;
   type: LifecycleEventType;
@@ -37,7 +38,7 @@ export interface Refusal {
   index: number;
   eventId: string;
   code: RegistryErrorCode;
-  rule: InputRule | TransitionRule;
+  rule: InputRule | DetailRule | TransitionRule;
   message: string;
 }
 
@@ -46,12 +47,17 @@ interface RegisteredUnit {
   registeredAt: string | Date;
 }
 
+interface KnownRecall {
+  code: string;
+}
+
 /** An input that passed the checks needing no database: its canonical unit code and registration. */
 interface Candidate {
   index: number;
   input: LifecycleEventInput;
   unitCode: string;
   registeredAt: Date;
+  details: EventDetails;
 }
 
 /**
@@ -78,6 +84,7 @@ export async function recordEvents(
 
   // Checks that need neither the database nor another service.
   const latest = Date.now() + FUTURE_TOLERANCE_MS;
+  const details: EventDetails[] = [];
   const unitCodes: (string | null)[] = inputs.map((input, index) => {
     if (!EVENT_ID.test(input.eventId)) {
       refuse(index, 'BAD_USER_INPUT', 'INVALID_EVENT_ID', `eventId must be 1 to 100 characters of A-Z a-z 0-9 . _ : -, got ${JSON.stringify(input.eventId.slice(0, 120))}`);
@@ -85,36 +92,51 @@ export async function recordEvents(
     if (input.occurredAt.getTime() > latest) {
       refuse(index, 'EVENT_REFUSED', 'OCCURRED_IN_FUTURE', `occurredAt ${input.occurredAt.toISOString()} is more than 5 minutes in the future`);
     }
+    let unitCode: string | null = null;
     try {
-      return readHomeCode(input.unit, 'unit', deps.node);
+      unitCode = readHomeCode(input.unit, 'unit', deps.node);
     } catch (error) {
       if (!(error instanceof GraphQLError)) throw error;
       const code = error.extensions.code as RegistryErrorCode;
       refuse(index, code, code === 'FOREIGN_COUNTRY' ? 'FOREIGN_COUNTRY' : 'MALFORMED_CODE', error.message);
-      return null;
     }
+    const read = readEventDetails(input.type, input, unitCode, deps.node.country);
+    for (const problem of read.problems) refuse(index, problem.code, problem.rule, problem.message);
+    details.push(read.details);
+    return unitCode;
   });
 
-  // Registration is the units subgraph's to answer: one lookup for the whole call, before any
-  // transaction opens (a network call must never hold row locks).
+  // Registration is the units subgraph's to answer, whether a campaign exists the product-models
+  // subgraph's: one lookup each for the whole call, before any transaction opens (a network call must
+  // never hold row locks, and on PGlite the transaction holds the only connection).
   const distinct = [...new Set(unitCodes.filter((code): code is string => code !== null))];
-  const found = await deps.siblings.lookup<RegisteredUnit>('units', 'Unit', distinct, 'code registeredAt', context);
+  const recalls = [...new Set(details.map((d) => d.recall).filter((code): code is string => code !== null))];
+  const [foundUnits, foundRecalls] = await Promise.all([
+    deps.siblings.lookup<RegisteredUnit>('units', 'Unit', distinct, 'code registeredAt', context),
+    recalls.length === 0 ? [] : deps.siblings.lookup<KnownRecall>('product-models', 'RecallCampaign', recalls, 'code closedAt', context),
+  ]);
   const registeredAt = new Map<string, Date>();
   distinct.forEach((code, i) => {
-    const unit = found[i];
+    const unit = foundUnits[i];
     if (unit) registeredAt.set(code, new Date(unit.registeredAt));
   });
+  const knownRecalls = new Set(recalls.filter((_, i) => foundRecalls[i]));
 
-  const candidates: Candidate[] = [];
-  const refusedEarly = new Set(refusals.map((r) => r.index));
   unitCodes.forEach((unitCode, index) => {
-    if (unitCode === null) return;
-    const registered = registeredAt.get(unitCode);
-    if (!registered) {
+    if (unitCode !== null && !registeredAt.has(unitCode)) {
       refuse(index, 'UNKNOWN_UNIT', 'UNKNOWN_UNIT', `unit ${unitCode} is not registered at this registry`);
-    } else if (!refusedEarly.has(index)) {
-      candidates.push({ index, input: inputs[index]!, unitCode, registeredAt: registered });
     }
+    const recall = details[index]!.recall;
+    if (recall !== null && !knownRecalls.has(recall)) {
+      const problem = unknownRecall(recall);
+      refuse(index, problem.code, problem.rule, problem.message);
+    }
+  });
+  const refusedEarly = new Set(refusals.map((r) => r.index));
+  const candidates: Candidate[] = [];
+  unitCodes.forEach((unitCode, index) => {
+    if (unitCode === null || refusedEarly.has(index)) return;
+    candidates.push({ index, input: inputs[index]!, unitCode, registeredAt: registeredAt.get(unitCode)!, details: details[index]! });
   });
 
   if (candidates.length === 0) throw refusalError(refusals, inputs.length);
@@ -163,19 +185,19 @@ async function applyInOrder(
   const toInsert: Insertable<LifecycleEventTable>[] = [];
 
   for (const candidate of candidates) {
-    const { index, input, unitCode } = candidate;
+    const { index, input, unitCode, details } = candidate;
     const refuse = (code: RegistryErrorCode, rule: Refusal['rule'], message: string) =>
       refusals.push({ index, eventId: input.eventId, code, rule, message });
 
     const previous = recorded.get(input.eventId);
     if (previous) {
-      if (samePayload(previous, unitCode, input)) results.set(index, { recorded: previous });
+      if (samePayload(previous, candidate)) results.set(index, { recorded: previous });
       else refuse('EVENT_CONFLICT', 'EVENT_ID_REUSED', conflictMessage(input.eventId, describeRow(previous)));
       continue;
     }
     const earlier = firstInCall.get(input.eventId);
     if (earlier) {
-      if (earlier.unitCode === unitCode && earlier.input.type === input.type && sameInstant(earlier.input.occurredAt, input.occurredAt)) {
+      if (earlier.unitCode === unitCode && earlier.input.type === input.type && sameInstant(earlier.input.occurredAt, input.occurredAt) && sameDetails(earlier.details, details)) {
         results.set(index, { sameAs: earlier.index });
       } else {
         refuse('EVENT_CONFLICT', 'EVENT_ID_REUSED', conflictMessage(input.eventId, `event #${earlier.index} of this call`));
@@ -208,11 +230,13 @@ async function applyInOrder(
       occurred_at: input.occurredAt,
       sequence: unit.lastSequence,
       state_after: transition.status.state,
+      ...details,
     });
     results.set(index, { inserted: input.eventId });
   }
   if (refusals.length > 0 || doomed) return { refused: refusals };
 
+  if (toInsert.length > 0) await lockRecordingOrder(trx);
   const inserted = new Map((await insertEvents(trx, toInsert)).map((row) => [row.event_id, row]));
   const states: Insertable<UnitStateTable>[] = [];
   for (const [code, unit] of units) {
@@ -236,8 +260,14 @@ async function applyInOrder(
   return { recorded: inputs.map((_, index) => rowAt(index)) };
 }
 
-function samePayload(row: LifecycleEventRow, unitCode: string, input: LifecycleEventInput): boolean {
-  return row.unit_code === unitCode && row.type === input.type && sameInstant(row.occurred_at, input.occurredAt);
+/** The payload of an event is everything the client sent but its eventId: unit, type, occurredAt, details. */
+function samePayload(row: LifecycleEventRow, candidate: Candidate): boolean {
+  return (
+    row.unit_code === candidate.unitCode &&
+    row.type === candidate.input.type &&
+    sameInstant(row.occurred_at, candidate.input.occurredAt) &&
+    sameDetails(row, candidate.details)
+  );
 }
 
 /** Postgres keeps microseconds and JavaScript milliseconds: compare at the precision both hold. */
@@ -250,7 +280,7 @@ function describeRow(row: LifecycleEventRow): string {
 }
 
 function conflictMessage(eventId: string, original: string): string {
-  return `eventId ${eventId} already identifies ${original}, with a different unit, type or occurredAt`;
+  return `eventId ${eventId} already identifies ${original}, with a different unit, type, occurredAt or details (owner, country, recall, note)`;
 }
 
 /** One error for the whole call; its code is the refusals' code when they agree, else EVENT_REFUSED. */

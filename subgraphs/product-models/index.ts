@@ -8,6 +8,7 @@ import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { migrations } from './migrations.js';
 import {
+  changeProductModelStatus,
   countProductModelsOfCountry,
   countProductModelsOfEnterprises,
   findProductModels,
@@ -15,14 +16,38 @@ import {
   listProductModelsOfCountry,
   pageProductModelsOfEnterprises,
 } from './product-model-repository.js';
-import type { ProductModelRow, ProductModelsDb } from './product-model-table.js';
+import type { ProductModelRow, ProductModelsDb, ProductModelStatus } from './product-model-table.js';
+import { findRecallCampaigns, findRecallsOfModels, findRecallsOfUnits, findVerificationFacts, type VerificationFactsRow } from './recall-campaign-repository.js';
+import type { RecallCampaignRow } from './recall-campaign-table.js';
+import { closeRecall, openRecall, recallReferenceCode, type OpenRecallInput } from './recall-campaigns.js';
 
 interface Loaders {
   model: DataLoader<string, ProductModelRow | null>;
   modelsOfEnterprise: DataLoader<PageRequest, ProductModelRow[], string>;
   modelCountOfEnterprise: DataLoader<string, number>;
+  recall: DataLoader<string, RecallCampaignRow | null>;
+  /** Newest first. */
+  recallsOfModel: DataLoader<string, RecallCampaignRow[]>;
+  /** Keyed by unit code; oldest first. */
+  recallsOfUnit: DataLoader<string, RecallCampaignRow[]>;
+  /** Keyed by unit code; every key gets a row (the statement left-joins from the requested codes). */
+  verification: DataLoader<string, VerificationFactsRow | null>;
 }
 type Context = SubgraphContext<Loaders>;
+
+/** What this subgraph knows of a unit is its code; its recalls are loaded per field, batched. */
+interface UnitRef {
+  code: string;
+}
+
+/** This subgraph's facts for a customs verdict on one unit code. */
+interface VerificationFacts {
+  code: string;
+  modelStatus: ProductModelStatus | null;
+  openRecallCampaigns: string[];
+}
+
+const MAX_REASON_LENGTH = 500;
 
 interface RegisterInput {
   code: string;
@@ -41,6 +66,10 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
       (row) => row.enterprise_code,
     ),
     modelCountOfEnterprise: groupedLoader((codes) => countProductModelsOfEnterprises(db, codes), 0),
+    recall: keyedLoader((codes) => findRecallCampaigns(db, codes), (row) => row.code),
+    recallsOfModel: groupedLoader(async (models) => groupBy(await findRecallsOfModels(db, models), (row) => row.model_code), []),
+    recallsOfUnit: groupedLoader(async (units) => groupBy(await findRecallsOfUnits(db, units), (row) => row.unit_code), []),
+    verification: keyedLoader((units) => findVerificationFacts(db, units), (row) => row.unit_code),
   }),
   resolvers: ({ db, node, siblings }) => ({
     DateTime,
@@ -67,6 +96,20 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
         if (!row) throw registryError('ALREADY_REGISTERED', `product model ${code} is already registered`, { input: code });
         return row;
       },
+      openRecall: (_: unknown, { input }: { input: OpenRecallInput }) => openRecall(db, node, input),
+      closeRecall: (_: unknown, { code }: { code: string }) => closeRecall(db, node, code),
+      async setProductModelStatus(_: unknown, args: { code: string; status: ProductModelStatus; reason: string }, ctx: Context) {
+        const code = readHomeCode(args.code, 'productModel', node);
+        const reason = requireReason(args.reason);
+        const row = await changeProductModelStatus(db, code, {
+          status: args.status,
+          reason,
+          changedBy: ctx.caller?.id ?? null,
+          requestId: ctx.requestId,
+        });
+        if (!row) throw registryError('UNKNOWN_MODEL', `product model ${code} is not registered`, { input: code });
+        return row;
+      },
     },
     ProductModel: {
       __resolveReference(ref: { code: unknown }, ctx: Context) {
@@ -76,6 +119,38 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
       display: (row: ProductModelRow) => formatCode(row.code),
       enterprise: (row: ProductModelRow) => ({ code: row.enterprise_code }),
       registeredAt: (row: ProductModelRow) => row.registered_at,
+      recalls: (row: ProductModelRow, _: unknown, ctx: Context) => ctx.loaders.recallsOfModel.load(row.code),
+    },
+    RecallCampaign: {
+      __resolveReference(ref: { code: unknown }, ctx: Context) {
+        const code = recallReferenceCode(ref.code, node);
+        return code === null ? null : ctx.loaders.recall.load(code);
+      },
+      async model(row: RecallCampaignRow, _: unknown, ctx: Context) {
+        // The foreign key guarantees the model exists.
+        return (await ctx.loaders.model.load(row.model_code))!;
+      },
+      serialFrom: (row: RecallCampaignRow) => row.serial_from,
+      serialTo: (row: RecallCampaignRow) => row.serial_to,
+      openedAt: (row: RecallCampaignRow) => row.opened_at,
+      closedAt: (row: RecallCampaignRow) => row.closed_at,
+    },
+    Unit: {
+      // Whether the unit exists is the units subgraph's answer: any unit code of this country has
+      // the recalls its model and serial fall under.
+      __resolveReference(ref: { code: unknown }): UnitRef | null {
+        const code = referenceCode(ref.code, 'unit', node);
+        return code === null ? null : { code };
+      },
+      recalls: (unit: UnitRef, _: unknown, ctx: Context) => ctx.loaders.recallsOfUnit.load(unit.code),
+    },
+    Verification: {
+      async __resolveReference(ref: { code: unknown }, ctx: Context): Promise<VerificationFacts | null> {
+        const code = referenceCode(ref.code, 'unit', node);
+        if (code === null) return null;
+        const facts = await ctx.loaders.verification.load(code);
+        return { code, modelStatus: facts?.model_status ?? null, openRecallCampaigns: facts?.open_recall_campaigns ?? [] };
+      },
     },
     Enterprise: {
       // This subgraph cannot know whether the enterprise exists (that is the enterprises subgraph's
@@ -117,4 +192,23 @@ function requireText(value: string, field: string, max: number): string {
     throw registryError('BAD_USER_INPUT', `product model ${field} must be 1 to ${max} characters`, { field });
   }
   return text;
+}
+
+function requireReason(input: string): string {
+  const reason = input.trim();
+  if (reason.length < 1 || reason.length > MAX_REASON_LENGTH) {
+    throw registryError('BAD_USER_INPUT', `reason must be 1 to ${MAX_REASON_LENGTH} characters, got ${reason.length}`, { field: 'reason' });
+  }
+  return reason;
+}
+
+function groupBy<Row>(rows: readonly Row[], keyOf: (row: Row) => string): Map<string, Row[]> {
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
+  }
+  return groups;
 }

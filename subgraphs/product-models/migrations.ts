@@ -1,5 +1,8 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 
+/** Raw SQL (functions, triggers) is not rewritten by Kysely's schema plugin, so it names the schema. */
+const SCHEMA = 'product_models';
+
 export const migrations: Record<string, Migration> = {
   '2026_11_25_001_create_product_model': {
     async up(db: Kysely<any>) {
@@ -17,6 +20,67 @@ export const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<any>) {
       await db.schema.dropTable('product_model').execute();
+    },
+  },
+  '2026_11_27_001_create_recall_campaign_and_status_change': {
+    async up(db: Kysely<any>) {
+      // Serials are fixed-length [0-9A-Z], so ranges compare as plain strings; "C" pins the byte
+      // order whatever the database's default collation, matching the comparisons in the queries.
+      const serial = (column: string) => sql`${sql.ref(column)} ~ '^[0-9A-Z]{17}$'`;
+      await db.schema
+        .createTable('recall_campaign')
+        .addColumn('code', 'text', (c) => c.primaryKey().check(sql`code ~ '^[0-9A-Z]{12}R[0-9]{4}$'`))
+        .addColumn('model_code', 'text', (c) => c.notNull().references('product_model.code').check(sql`model_code = substr(code, 1, 12)`))
+        .addColumn('sequence', 'integer', (c) =>
+          c.notNull().check(sql`sequence between 1 and 9999 and substr(code, 14, 4) = lpad(sequence::text, 4, '0')`),
+        )
+        .addColumn('serial_from', 'text', (c) => c.check(serial('serial_from')))
+        .addColumn('serial_to', 'text', (c) => c.check(serial('serial_to')))
+        .addColumn('defect', 'text', (c) => c.notNull().check(sql`length(defect) between 1 and 1000`))
+        .addColumn('remedy', 'text', (c) => c.notNull().check(sql`length(remedy) between 1 and 1000`))
+        .addColumn('opened_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('closed_at', 'timestamptz', (c) => c.check(sql`closed_at >= opened_at`))
+        .addCheckConstraint('recall_campaign_range_check', sql`(serial_from is null) = (serial_to is null) and serial_from collate "C" <= serial_to`)
+        // Also the index behind every per-model read (model_code = any(...) order by sequence).
+        .addUniqueConstraint('recall_campaign_model_sequence_key', ['model_code', 'sequence'])
+        .execute();
+
+      const status = sql`in ('ACTIVE', 'WITHDRAWN')`;
+      await db.schema
+        .createTable('product_model_status_change')
+        .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+        .addColumn('model_code', 'text', (c) => c.notNull().references('product_model.code'))
+        .addColumn('previous_status', 'text', (c) => c.notNull().check(sql`previous_status ${status}`))
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status ${status}`))
+        .addColumn('reason', 'text', (c) => c.notNull().check(sql`length(reason) between 1 and 500`))
+        .addColumn('changed_by', 'text')
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('changed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createIndex('product_model_status_change_by_model')
+        .on('product_model_status_change')
+        .columns(['model_code', 'id'])
+        .execute();
+      // An audit trail that can be edited proves nothing: the database refuses updates and deletes.
+      await sql`
+        create function ${sql.id(SCHEMA, 'refuse_status_change_edit')}() returns trigger language plpgsql as $$
+        begin
+          raise exception 'status changes are append-only: % refused', tg_op
+            using errcode = 'restrict_violation', table = tg_table_name, schema = tg_table_schema;
+        end
+        $$`.execute(db);
+      await sql`
+        create trigger product_model_status_change_append_only before update or delete on ${sql.table(`${SCHEMA}.product_model_status_change`)}
+        for each row execute function ${sql.id(SCHEMA, 'refuse_status_change_edit')}()`.execute(db);
+      await sql`
+        create trigger product_model_status_change_no_truncate before truncate on ${sql.table(`${SCHEMA}.product_model_status_change`)}
+        for each statement execute function ${sql.id(SCHEMA, 'refuse_status_change_edit')}()`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('product_model_status_change').execute();
+      await sql`drop function ${sql.id(SCHEMA, 'refuse_status_change_edit')}()`.execute(db);
+      await db.schema.dropTable('recall_campaign').execute();
     },
   },
 };

@@ -1,4 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
+import type { RecallCampaignTable } from './recall-campaign-table.js';
 
 /** The Postgres schema this subgraph owns. */
 export const SCHEMA = 'product_models';
@@ -15,8 +16,24 @@ export interface ProductModelTable {
   registered_at: Generated<Date>;
 }
 
+/** Append-only audit trail of authority decisions on a model's status (the database refuses edits). */
+export interface ProductModelStatusChangeTable {
+  id: Generated<number>;
+  model_code: string;
+  previous_status: ProductModelStatus;
+  status: ProductModelStatus;
+  reason: string;
+  /** The caller's id once access control exists; null until then. */
+  changed_by: string | null;
+  request_id: string;
+  changed_at: Generated<Date>;
+}
+
 export interface ProductModelsDb {
   product_model: ProductModelTable;
+  product_model_status_change: ProductModelStatusChangeTable;
+  recall_campaign: RecallCampaignTable;
 }
 
 export type ProductModelRow = Selectable<ProductModelTable>;
+export type ProductModelStatusChangeRow = Selectable<ProductModelStatusChangeTable>;

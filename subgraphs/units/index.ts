@@ -9,7 +9,16 @@ import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { migrations } from './migrations.js';
 import { assertModelOpen, issueSerials, MAX_UNITS_PER_CALL, readSerials, registerSerials, type RegisterUnitsRequest } from './unit-issuance.js';
-import { countUnitsBy, countUnitsOfCountry, findUnits, listUnitsOfCountry, pageUnitsOfModels } from './unit-repository.js';
+import { readUnitFilter, type UnitFilterInput } from './unit-filter.js';
+import {
+  countFilteredUnits,
+  countUnitsBy,
+  countUnitsOfCountry,
+  countUnitsPerModel,
+  findUnits,
+  listFilteredUnits,
+  pageUnitsOfModels,
+} from './unit-repository.js';
 import type { UnitRow, UnitsDb } from './unit-table.js';
 
 interface Loaders {
@@ -19,6 +28,12 @@ interface Loaders {
   unitCountOfEnterprise: DataLoader<string, number>;
 }
 type Context = SubgraphContext<Loaders>;
+
+/** This subgraph's facts for a customs verdict on one unit code. */
+interface VerificationFacts {
+  code: string;
+  registration: { registered: boolean; registeredAt: Date | null };
+}
 
 export const unitsSubgraph: SubgraphModule<UnitsDb, Loaders> = {
   name: 'units',
@@ -101,16 +116,30 @@ export const unitsSubgraph: SubgraphModule<UnitsDb, Loaders> = {
       __resolveReference(ref: { country: unknown }) {
         return ref.country === node.country ? { country: node.country } : null;
       },
-      async units({ country }: { country: string }, args: PageArgs) {
+      async units({ country }: { country: string }, args: PageArgs & { filter?: UnitFilterInput | null }) {
         const limit = pageLimit(args.first);
         const after = decodeCursor(args.after);
+        const filter = readUnitFilter(args.filter);
         const [rows, total] = await Promise.all([
-          listUnitsOfCountry(db, country, after, limit + 1),
-          countUnitsOfCountry(db, country),
+          listFilteredUnits(db, country, filter, after, limit + 1),
+          countFilteredUnits(db, country, filter),
         ]);
         return toPage(rows, limit, (row) => row.code, total);
       },
       unitCount: ({ country }: { country: string }) => countUnitsOfCountry(db, country),
+      async unitsByModel({ country }: { country: string }) {
+        const counts = await countUnitsPerModel(db, country);
+        return counts.map(({ model, count }) => ({ model: { code: model }, count }));
+      },
+    },
+    Verification: {
+      // Through the unit loader: a batch of any size (and any Unit references beside it) is one statement.
+      async __resolveReference(ref: { code: unknown }, ctx: Context): Promise<VerificationFacts | null> {
+        const code = referenceCode(ref.code, 'unit', node);
+        if (code === null) return null;
+        const unit = await ctx.loaders.unit.load(code);
+        return { code, registration: { registered: unit !== null, registeredAt: unit?.registered_at ?? null } };
+      },
     },
   }),
 };

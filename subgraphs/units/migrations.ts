@@ -25,4 +25,13 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('unit').execute();
     },
   },
+  '2026_11_27_001_index_unit_registered_at': {
+    async up(db: Kysely<any>) {
+      // Analysts filter units by registration time (Registry.units(filter: { registeredFrom, ... })).
+      await db.schema.createIndex('unit_by_registered_at').on('unit').columns(['registered_at']).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex('unit_by_registered_at').execute();
+    },
+  },
 };

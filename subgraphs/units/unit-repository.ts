@@ -1,14 +1,9 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import type { UnitFilter } from './unit-filter.js';
 import { SCHEMA, type UnitRow, type UnitsDb } from './unit-table.js';
 
 export function findUnits(db: Kysely<UnitsDb>, codes: readonly string[]): Promise<UnitRow[]> {
   return db.selectFrom('unit').selectAll().where(sql<boolean>`code = any(${[...codes]}::text[])`).execute();
-}
-
-export function listUnitsOfCountry(db: Kysely<UnitsDb>, country: string, after: string | null, limit: number): Promise<UnitRow[]> {
-  let query = db.selectFrom('unit').selectAll().where('country', '=', country);
-  if (after !== null) query = query.where('code', '>', after);
-  return query.orderBy('code').limit(limit).execute();
 }
 
 export async function countUnitsOfCountry(db: Kysely<UnitsDb>, country: string): Promise<number> {
@@ -18,6 +13,52 @@ export async function countUnitsOfCountry(db: Kysely<UnitsDb>, country: string):
     .where('country', '=', country)
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** Units of a country matching the filter, ordered by code, after the keyset position `after`. */
+export function listFilteredUnits(
+  db: Kysely<UnitsDb>,
+  country: string,
+  filter: UnitFilter,
+  after: string | null,
+  limit: number,
+): Promise<UnitRow[]> {
+  let query = db.selectFrom('unit').selectAll().where(matching(country, filter));
+  if (after !== null) query = query.where('code', '>', after);
+  return query.orderBy('code').limit(limit).execute();
+}
+
+export async function countFilteredUnits(db: Kysely<UnitsDb>, country: string, filter: UnitFilter): Promise<number> {
+  const row = await db
+    .selectFrom('unit')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where(matching(country, filter))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Units per model of a country, largest first (ties by model code, so the order is stable). */
+export async function countUnitsPerModel(db: Kysely<UnitsDb>, country: string): Promise<{ model: string; count: number }[]> {
+  const rows = await db
+    .selectFrom('unit')
+    .select(['model_code', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('country', '=', country)
+    .groupBy('model_code')
+    .orderBy('n', 'desc')
+    .orderBy('model_code')
+    .execute();
+  return rows.map((row) => ({ model: row.model_code, count: Number(row.n) }));
+}
+
+function matching(country: string, filter: UnitFilter) {
+  return (eb: ExpressionBuilder<UnitsDb, 'unit'>) => {
+    const conditions: Expression<SqlBool>[] = [eb('country', '=', country)];
+    if (filter.model !== null) conditions.push(eb('model_code', '=', filter.model));
+    if (filter.enterprise !== null) conditions.push(eb('enterprise_code', '=', filter.enterprise));
+    if (filter.registeredFrom !== null) conditions.push(eb('registered_at', '>=', filter.registeredFrom));
+    if (filter.registeredBefore !== null) conditions.push(eb('registered_at', '<', filter.registeredBefore));
+    return eb.and(conditions);
+  };
 }
 
 /** One page of units for each of many models in one statement (raw SQL: schema spelled out). */

@@ -1,7 +1,6 @@
 import { openDatabase, type Database } from '../../lib/database/database.js';
-import { buildDirectory, type RegistryDirectory } from '../../gateway/directory/registry-directory.js';
-import { startGateway } from '../../gateway/gateway-server.js';
-import type { RunningServer } from '../../lib/server/http-server.js';
+import type { RegistryDirectory } from '../../gateway/directory/registry-directory.js';
+import { startGateway, type RunningGateway } from '../../gateway/gateway-server.js';
 import { startRegistryNode, type RunningNode } from '../../subgraphs/registry-node.js';
 import { createTestDatabase } from './test-database.js';
 
@@ -11,10 +10,13 @@ export interface NodeSpec {
 }
 
 export interface Federation {
-  gateway: RunningServer;
+  gateway: RunningGateway;
   nodes: RunningNode[];
   databases: Database[];
-  directory: RegistryDirectory;
+  /** The directory in force now (it changes when a test applies a new one). */
+  readonly directory: RegistryDirectory;
+  /** The directory JSON the federation started with. */
+  directoryInput: { registries: Record<string, unknown>[] };
   /** POSTs to the gateway and returns the parsed GraphQL response. */
   query<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
   stop(): Promise<void>;
@@ -29,7 +31,10 @@ export interface GraphQLResponse<T> {
  * Real nodes on real databases behind a real gateway, on free ports: the first node is home.
  * Each node gets a database of its own, as separate countries' registries would.
  */
-export async function startFederation(specs: NodeSpec[], options: { timeoutMs?: number } = {}): Promise<Federation> {
+export async function startFederation(
+  specs: NodeSpec[],
+  options: { limits?: Record<string, number>; checkConformance?: boolean } = {},
+): Promise<Federation> {
   const drops: (() => Promise<void>)[] = [];
   const databases: Database[] = [];
   const nodes: RunningNode[] = [];
@@ -40,15 +45,18 @@ export async function startFederation(specs: NodeSpec[], options: { timeoutMs?: 
     databases.push(database);
     nodes.push(await startRegistryNode({ node: { country: spec.country, name: spec.name ?? `${spec.country} registry` }, database }));
   }
-  const directory = buildDirectory({
-    registries: nodes.map((n, i) => ({ name: n.node.name, countries: [n.node.country], home: i === 0, subgraphs: n.urls })),
-  });
-  const gateway = await startGateway({ directory: () => directory, timeoutMs: options.timeoutMs });
+  const directoryInput = {
+    registries: nodes.map((n, i) => ({ name: n.node.name, countries: [n.node.country], home: i === 0, subgraphs: n.urls, ...(options.limits ? { limits: options.limits } : {}) })),
+  };
+  const gateway = await startGateway({ directory: directoryInput, store: { checkConformance: options.checkConformance, log: () => undefined } });
   return {
     gateway,
     nodes,
     databases,
-    directory,
+    get directory() {
+      return gateway.store.directory;
+    },
+    directoryInput,
     async query(query, variables) {
       const response = await fetch(gateway.url, {
         method: 'POST',

@@ -1,0 +1,74 @@
+import { Kind, parse, type ObjectTypeDefinitionNode } from 'graphql';
+import { loadSdl, type DataSubgraphName } from '../../lib/schema/contract.js';
+
+export type Send = (query: string, variables?: Record<string, unknown>) => Promise<{ data?: any; errors?: unknown[] }>;
+
+/** Types the subgraph is the origin of: an unknown key must come back null there. */
+const OWNED: Record<DataSubgraphName, string[]> = {
+  enterprises: ['Enterprise'],
+  'product-models': ['ProductModel', 'RecallCampaign'],
+  units: ['Unit'],
+  lifecycle: [],
+};
+
+/** Length of the key of each code-keyed entity; every key starts with the country segment. */
+const KEY_LENGTH: Record<string, number> = { Enterprise: 6, ProductModel: 12, RecallCampaign: 17, Unit: 29, Verification: 29 };
+
+/**
+ * Checks the behaviour the gateway relies on for every entity the subgraph resolves: one answer per
+ * representation, in order; null for a key of another country and for a malformed key; null for an
+ * unknown key of a type it owns; the key echoed back on every answer.
+ */
+export async function behaviourProblems(subgraph: DataSubgraphName, country: string, send: Send): Promise<string[]> {
+  const problems: string[] = [];
+  const foreign = country === 'QQ' ? 'QZ' : 'QQ';
+  for (const type of resolvableEntities(subgraph)) {
+    const keyField = type === 'Registry' ? 'country' : 'code';
+    const own = type === 'Registry' ? country : unknownCode(country, KEY_LENGTH[type] ?? 29, type);
+    const cases = [
+      { key: own, expect: type === 'Registry' ? 'non-null' : OWNED[subgraph].includes(type) ? 'null' : 'any' },
+      { key: type === 'Registry' ? foreign : unknownCode(foreign, KEY_LENGTH[type] ?? 29, type), expect: 'null' },
+      { key: 'NOT-A-CODE', expect: 'null' },
+    ] as const;
+    const representations = cases.map((c) => ({ __typename: type, [keyField]: c.key }));
+    let answer: Awaited<ReturnType<Send>>;
+    try {
+      answer = await send(`query Conformance($r: [_Any!]!) { _entities(representations: $r) { __typename ... on ${type} { ${keyField} } } }`, { r: representations });
+    } catch (error) {
+      problems.push(`${type}: entity lookup failed: ${(error as Error).message}`);
+      continue;
+    }
+    const entities = answer.data?._entities;
+    if (!Array.isArray(entities) || entities.length !== cases.length) {
+      problems.push(`${type}: _entities must answer ${cases.length} entries for ${cases.length} representations, got ${Array.isArray(entities) ? entities.length : 'none'}`);
+      continue;
+    }
+    cases.forEach((c, i) => {
+      const got = entities[i];
+      const what = `${type} ${keyField} ${JSON.stringify(c.key)}`;
+      if (c.expect === 'null' && got !== null) problems.push(`${what}: expected null (${i === 0 ? 'unknown key' : i === 1 ? 'another country' : 'malformed key'}), got data`);
+      if (c.expect === 'non-null' && !got) problems.push(`${what}: expected the entity, got null`);
+      if (got && got[keyField] !== c.key) problems.push(`${what}: answer ${i} carries ${keyField} ${JSON.stringify(got[keyField])}: answers out of order?`);
+    });
+  }
+  return problems;
+}
+
+/** Entity types with a resolvable @key in the contract SDL of the subgraph. */
+export function resolvableEntities(subgraph: DataSubgraphName): string[] {
+  return parse(loadSdl(subgraph))
+    .definitions.filter((d): d is ObjectTypeDefinitionNode => d.kind === Kind.OBJECT_TYPE_DEFINITION)
+    .filter((d) =>
+      d.directives?.some(
+        (dir) =>
+          dir.name.value === 'key' &&
+          !dir.arguments?.some((a) => a.name.value === 'resolvable' && a.value.kind === Kind.BOOLEAN && a.value.value === false),
+      ),
+    )
+    .map((d) => d.name.value);
+}
+
+function unknownCode(country: string, length: number, type: string): string {
+  if (type === 'RecallCampaign') return (country + 'ZZZZZZZZZZ').slice(0, 12) + 'R9999';
+  return (country + 'Z'.repeat(length)).slice(0, length);
+}

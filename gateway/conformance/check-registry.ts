@@ -1,0 +1,61 @@
+import { DATA_SUBGRAPHS, type DataSubgraphName } from '../../lib/schema/contract.js';
+import { behaviourProblems, type Send } from './behaviour.js';
+import { sdlProblems } from './sdl-compatibility.js';
+
+export interface EndpointReport {
+  subgraph: DataSubgraphName;
+  url: string;
+  /** True when the endpoint did not answer at all (as opposed to answering wrongly). */
+  unreachable: boolean;
+  problems: string[];
+}
+
+export interface RegistryReport {
+  conforming: boolean;
+  unreachable: boolean;
+  endpoints: EndpointReport[];
+}
+
+const TIMEOUT_MS = 5_000;
+
+export function httpSender(url: string, headers: Record<string, string> = {}): Send {
+  return async (query, variables) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    const text = await response.text();
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new Error(`HTTP ${response.status}: not a JSON answer`);
+    }
+  };
+}
+
+/** SDL compatibility and behaviour of one endpoint claiming to be `subgraph` for `country`. */
+export async function checkEndpoint(subgraph: DataSubgraphName, url: string, country: string, headers: Record<string, string> = {}): Promise<EndpointReport> {
+  const send = httpSender(url, headers);
+  let sdl: string;
+  try {
+    const answer = await send('query ConformanceSdl { _service { sdl } }');
+    sdl = answer.data?._service?.sdl;
+    if (typeof sdl !== 'string') return { subgraph, url, unreachable: false, problems: ['does not answer { _service { sdl } } (not a federation subgraph?)'] };
+  } catch (error) {
+    return { subgraph, url, unreachable: true, problems: [`unreachable: ${(error as Error).message}`] };
+  }
+  const problems = sdlProblems(subgraph, sdl);
+  if (problems.length === 0) problems.push(...(await behaviourProblems(subgraph, country, send)));
+  return { subgraph, url, unreachable: false, problems };
+}
+
+/** All four subgraphs of a registry node. */
+export async function checkRegistry(
+  entry: { countries: string[]; subgraphs: Record<DataSubgraphName, string>; headers?: Record<string, string> },
+): Promise<RegistryReport> {
+  const endpoints = await Promise.all(DATA_SUBGRAPHS.map((sg) => checkEndpoint(sg, entry.subgraphs[sg], entry.countries[0]!, entry.headers)));
+  const unreachable = endpoints.some((e) => e.unreachable);
+  return { conforming: endpoints.every((e) => e.problems.length === 0), unreachable, endpoints };
+}

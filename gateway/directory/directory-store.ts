@@ -1,0 +1,168 @@
+import { watchFile, unwatchFile } from 'node:fs';
+import { composeSupergraph, contractSubgraphs, CompositionError, SUPERGRAPH_HEADER } from '../../lib/schema/compose.js';
+import { loadSdl } from '../../lib/schema/contract.js';
+import { checkRegistry, httpSender } from '../conformance/check-registry.js';
+import { extensionProblems } from './extension-check.js';
+import { buildDirectory, DirectoryError, readDirectoryFile, type RegistryDirectory, type RegistryEntry } from './registry-directory.js';
+
+export interface DirectoryState {
+  directory: RegistryDirectory;
+  supergraphSdl: string;
+}
+
+export interface ApplyResult {
+  applied: boolean;
+  /** Why the new directory was refused (the last good one keeps serving). */
+  problems: string[];
+  /** Accepted, but worth knowing (a partner unreachable right now, say). */
+  warnings: string[];
+}
+
+export interface StoreOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Run the conformance check on registries that are new or whose endpoints changed (default true). */
+  checkConformance?: boolean;
+  log?: (message: string) => void;
+}
+
+/**
+ * The live registry directory and the supergraph composed for it. A new directory is validated,
+ * its new partners checked for conformance, its extension subgraphs composed; only then does it
+ * replace the current one, atomically. Anything that fails leaves the last good state serving.
+ */
+export class DirectoryStore {
+  private state: DirectoryState;
+  private readonly listeners = new Set<(next: DirectoryState, previous: DirectoryState) => void>();
+  private queue: Promise<unknown> = Promise.resolve();
+  /** SDL of extension subgraphs by URL, so a briefly unreachable extension does not block reloads. */
+  private readonly extensionSdl = new Map<string, string>();
+
+  private constructor(
+    state: DirectoryState,
+    private readonly options: StoreOptions,
+  ) {
+    this.state = state;
+  }
+
+  /** The first directory must be valid: a gateway does not start on a broken configuration. */
+  static async create(input: unknown, options: StoreOptions = {}): Promise<DirectoryStore> {
+    const store = new DirectoryStore({ directory: buildDirectory(input, { env: options.env }), supergraphSdl: loadSdl('supergraph') }, options);
+    const result = await store.prepare(input, true);
+    if ('problems' in result) throw new DirectoryError(result.problems);
+    store.state = result.state;
+    for (const warning of result.warnings) store.log(`directory: ${warning}`);
+    return store;
+  }
+
+  get directory(): RegistryDirectory {
+    return this.state.directory;
+  }
+
+  get supergraphSdl(): string {
+    return this.state.supergraphSdl;
+  }
+
+  onChange(listener: (next: DirectoryState, previous: DirectoryState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Validates and, if everything holds, installs a new directory. Calls are applied one at a time. */
+  apply(input: unknown): Promise<ApplyResult> {
+    const run = this.queue.then(async (): Promise<ApplyResult> => {
+      const result = await this.prepare(input, false);
+      if ('problems' in result) {
+        this.log(`directory refused, the last good one keeps serving:\n- ${result.problems.join('\n- ')}`);
+        return { applied: false, problems: result.problems, warnings: [] };
+      }
+      const previous = this.state;
+      this.state = result.state;
+      for (const warning of result.warnings) this.log(`directory: ${warning}`);
+      this.log(`directory applied: ${result.state.directory.registries.map((r) => `${r.name} (${r.countries.join(', ')})`).join('; ')}`);
+      for (const listener of this.listeners) listener(result.state, previous);
+      return { applied: true, problems: [], warnings: result.warnings };
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Re-reads the file when it changes (polling: robust to editors that replace files). */
+  watchFile(path: string, intervalMs = 1_000): () => void {
+    const listener = () => {
+      let input: unknown;
+      try {
+        input = readDirectoryFile(path);
+      } catch (error) {
+        this.log(`directory refused, the last good one keeps serving: ${(error as Error).message}`);
+        return;
+      }
+      void this.apply(input);
+    };
+    watchFile(path, { interval: intervalMs }, listener);
+    return () => unwatchFile(path, listener);
+  }
+
+  private async prepare(input: unknown, initial: boolean): Promise<{ state: DirectoryState; warnings: string[] } | { problems: string[] }> {
+    let directory: RegistryDirectory;
+    try {
+      directory = buildDirectory(input, { env: this.options.env, previous: this.state.directory });
+    } catch (error) {
+      return { problems: error instanceof DirectoryError ? error.problems : [(error as Error).message] };
+    }
+    const problems: string[] = [];
+    const warnings: string[] = [];
+    if (this.options.checkConformance !== false) {
+      const changed = directory.registries.filter((r) => !r.home && (initial || !sameEndpoints(r, this.state.directory.registries.find((p) => p.name === r.name))));
+      for (const [registry, report] of await Promise.all(changed.map(async (r) => [r, await checkRegistry(r)] as const))) {
+        if (report.conforming) continue;
+        const failing = report.endpoints.filter((e) => e.problems.length);
+        if (failing.every((e) => e.unreachable)) {
+          warnings.push(`"${registry.name}" is unreachable now; accepted, and its items answer REGISTRY_UNAVAILABLE until it is up`);
+          continue;
+        }
+        for (const endpoint of failing) {
+          for (const problem of endpoint.problems) problems.push(`"${registry.name}" ${endpoint.subgraph} does not conform: ${problem}`);
+        }
+      }
+    }
+    const extensions = [];
+    for (const extension of directory.extensions) {
+      let sdl: string | undefined;
+      try {
+        const answer = await httpSender(extension.url, extension.headers)('query ExtensionSdl { _service { sdl } }');
+        sdl = answer.data?._service?.sdl;
+      } catch {
+        sdl = undefined;
+      }
+      sdl ??= this.extensionSdl.get(extension.url);
+      if (typeof sdl !== 'string') {
+        problems.push(`extension "${extension.name}" of "${extension.registry}" does not answer { _service { sdl } }`);
+        continue;
+      }
+      problems.push(...extensionProblems(extension.name, sdl));
+      extensions.push({ name: extension.name, url: extension.url, typeDefs: sdl });
+    }
+    if (problems.length) return { problems };
+    let supergraphSdl: string;
+    try {
+      supergraphSdl = extensions.length ? SUPERGRAPH_HEADER + composeSupergraph([...contractSubgraphs(), ...extensions]) : this.contractSupergraph();
+    } catch (error) {
+      return { problems: error instanceof CompositionError ? error.errors.map((e) => `composition: ${e}`) : [(error as Error).message] };
+    }
+    for (const e of extensions) this.extensionSdl.set(e.url, e.typeDefs);
+    return { state: { directory, supergraphSdl }, warnings };
+  }
+
+  /** Without extensions the supergraph is the checked-in one (a test keeps it equal to a fresh composition). */
+  private contractSupergraph(): string {
+    return loadSdl('supergraph');
+  }
+
+  private log(message: string): void {
+    (this.options.log ?? console.log)(message);
+  }
+}
+
+function sameEndpoints(a: RegistryEntry, b: RegistryEntry | undefined): boolean {
+  return !!b && JSON.stringify([a.subgraphs, a.headers, a.countries]) === JSON.stringify([b.subgraphs, b.headers, b.countries]);
+}

@@ -1,0 +1,85 @@
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  CircuitState,
+  ConsecutiveBreaker,
+  TaskCancelledError,
+  TimeoutStrategy,
+  bulkhead,
+  circuitBreaker,
+  handleAll,
+  timeout,
+  wrap,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
+
+/** Per-registry isolation limits; every field has a default so a directory entry may omit them. */
+export interface RegistryLimits {
+  /** A fetch that takes longer is abandoned and its items answered REGISTRY_UNAVAILABLE. */
+  timeoutMs: number;
+  /** Fetches in flight towards this registry at once; more wait in a queue of maxQueued, then are refused. */
+  maxConcurrent: number;
+  maxQueued: number;
+  /** Consecutive failures that open the circuit; while open, fetches fail at once instead of waiting. */
+  breakAfterFailures: number;
+  /** How long the circuit stays open before one trial fetch is let through. */
+  halfOpenAfterMs: number;
+}
+
+export const DEFAULT_LIMITS: RegistryLimits = {
+  timeoutMs: 5_000,
+  maxConcurrent: 64,
+  maxQueued: 256,
+  breakAfterFailures: 5,
+  halfOpenAfterMs: 10_000,
+};
+
+export type CircuitStatus = 'closed' | 'open' | 'half-open';
+
+/** Why a guarded call did not produce an answer, in words fit for a client. */
+export class GuardRejection extends Error {}
+
+/**
+ * Timeout, circuit breaker and bulkhead around one registry, from cockatiel (a small, well-kept
+ * library; resilience policies are easy to get subtly wrong by hand). One slow or dead partner then
+ * costs its own items, within its own timeout, and never the other registries' capacity.
+ */
+export class RegistryGuard {
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly policy;
+
+  constructor(readonly limits: RegistryLimits) {
+    this.breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: limits.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(limits.breakAfterFailures),
+    });
+    this.policy = wrap(
+      bulkhead(limits.maxConcurrent, limits.maxQueued),
+      this.breaker,
+      timeout(limits.timeoutMs, TimeoutStrategy.Aggressive),
+    );
+  }
+
+  get circuit(): CircuitStatus {
+    switch (this.breaker.state) {
+      case CircuitState.Closed:
+        return 'closed';
+      case CircuitState.HalfOpen:
+        return 'half-open';
+      default:
+        return 'open';
+    }
+  }
+
+  /** Runs `call` with an abort signal that fires at the timeout; failures feed the breaker. */
+  async execute<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    try {
+      return await this.policy.execute(({ signal }) => call(signal));
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) throw new GuardRejection('circuit open after repeated failures');
+      if (error instanceof BulkheadRejectedError) throw new GuardRejection('too many requests in flight');
+      if (error instanceof TaskCancelledError) throw new GuardRejection(`no answer within ${this.limits.timeoutMs} ms`);
+      throw error;
+    }
+  }
+}
