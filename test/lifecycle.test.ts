@@ -17,11 +17,17 @@ const DAY = 86_400_000;
 /** An instant `days` after the fake registration date. */
 const at = (days: number) => new Date(Date.parse(REGISTERED_AT) + days * DAY).toISOString();
 
-interface EventInput {
+interface EventInput extends EventDetails {
   eventId: string;
   unit: string;
   type: string;
   occurredAt: string;
+}
+interface EventDetails {
+  owner?: string | null;
+  country?: string | null;
+  recall?: string | null;
+  note?: string | null;
 }
 interface GraphQLError {
   message: string;
@@ -49,11 +55,16 @@ let database: Database;
 let server: RunningServer;
 let db: Kysely<LifecycleDb>;
 const registry = new Map<string, string>();
+/** Recall campaigns the fake product-models service knows: code -> closedAt. */
+const campaigns = new Map<string, string | null>();
 const lookups: { subgraph: string; typename: string; codes: string[]; selection: string }[] = [];
 
 const siblings: SiblingClient = {
   async lookup<T>(subgraph: string, typename: string, codes: readonly string[], selection: string) {
     lookups.push({ subgraph, typename, codes: [...codes], selection });
+    if (subgraph === 'product-models' && typename === 'RecallCampaign') {
+      return codes.map((code) => (campaigns.has(code) ? ({ code, closedAt: campaigns.get(code) } as T) : null));
+    }
     return codes.map((code) => {
       const registeredAt = registry.get(code);
       return registeredAt ? ({ code, registeredAt } as T) : null;
@@ -70,7 +81,20 @@ function newUnit(options: { registered?: boolean } = {}): string {
 }
 let eventSerial = 0;
 const newEventId = () => `evt-${++eventSerial}`;
-const event = (unit: string, type: string, occurredAt: string, eventId = newEventId()): EventInput => ({ eventId, unit, type, occurredAt });
+/** The details an event type requires, so that tests about something else need not spell them out. */
+const REQUIRED_DETAILS: Record<string, EventDetails> = {
+  SOLD: { owner: 'cust:1001' },
+  OWNERSHIP_TRANSFERRED: { owner: 'cust:1002' },
+  EXPORTED: { country: 'DE' },
+  IMPORTED: { country: 'DE' },
+};
+const event = (unit: string, type: string, occurredAt: string, eventId = newEventId(), details = REQUIRED_DETAILS[type] ?? {}): EventInput => ({
+  eventId,
+  unit,
+  type,
+  occurredAt,
+  ...details,
+});
 
 async function gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T | null; errors?: GraphQLError[] }> {
   const response = await fetch(server.url, {
@@ -323,7 +347,7 @@ describe(`lifecycle subgraph (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'
       const other = newUnit();
       const made = event(code, 'MANUFACTURED', at(1));
       await recordOk([made]);
-      for (const changed of [{ type: 'SOLD' }, { occurredAt: at(2) }, { unit: other }]) {
+      for (const changed of [{ type: 'MAINTAINED' }, { occurredAt: at(2) }, { unit: other }, { note: 'changed' }]) {
         const error = await recordRefused([{ ...made, ...changed }]);
         expect(error.extensions.code).toBe('EVENT_CONFLICT');
         expect(error.extensions.refusals).toEqual([
@@ -341,7 +365,7 @@ describe(`lifecycle subgraph (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'
       expect(await storedEvents(code)).toHaveLength(1);
 
       const sold = event(code, 'SOLD', at(2));
-      const error = await recordRefused([sold, { ...sold, type: 'DEPLOYED' }]);
+      const error = await recordRefused([sold, { ...sold, owner: 'cust:other' }]);
       expect(error.extensions.refusals?.map((r) => [r.index, r.code])).toEqual([[1, 'EVENT_CONFLICT']]);
       expect(await storedEvents(code)).toHaveLength(1);
     });
@@ -444,9 +468,9 @@ describe(`lifecycle subgraph (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'
       try {
         const recorded = await recordOk(codes.map((code) => event(code, 'MANUFACTURED', at(1))));
         expect(recorded).toHaveLength(1000);
-        // Lock (insert missing states, select for update), replay check, insert events, save states, then
-        // one read for the answer's `unit { state }`: a constant, not one per event.
-        expect(statements.filter((s) => !/^(begin|commit|rollback)\b/i.test(s))).toHaveLength(6);
+        // Lock (insert missing states, select for update), replay check, recording-order lock, insert
+        // events, save states, then one read for the answer's `unit { state }`: a constant, not one per event.
+        expect(statements.filter((s) => !/^(begin|commit|rollback)\b/i.test(s))).toHaveLength(7);
 
         statements.length = 0;
         const result = await units(codes, { first: 2 });
