@@ -300,6 +300,166 @@ describe(`lifecycle subgraph (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'
     });
   });
 
+  describe('event details', () => {
+    const DETAILS = `mutation($events: [LifecycleEventInput!]!) { recordEvents(events: $events) { eventId type owner country recall note } }`;
+    const refusalsOf = (error: GraphQLError) => error.extensions.refusals?.map((r) => [r.index, r.code, r.rule]);
+
+    it('records owner, country, recall and note, and returns them', async () => {
+      const code = newUnit();
+      campaigns.set('CNACMEMODEL1R0001', null);
+      const result = await gql(DETAILS, {
+        events: [
+          event(code, 'MANUFACTURED', at(1), 'det-1', { note: 'line 3' }),
+          event(code, 'SOLD', at(2), 'det-2', { owner: 'dealer:SH-0042' }),
+          event(code, 'EXPORTED', at(3), 'det-3', { country: ' de ' }),
+          event(code, 'IMPORTED', at(4), 'det-4', { country: 'DE' }),
+          event(code, 'RECALL_REMEDIED', at(5), 'det-5', { recall: 'cnacmemodel1-r0001', note: '电池更换 🔋' }),
+        ],
+      });
+      expect(result.errors).toBeUndefined();
+      expect(result.data.recordEvents).toEqual([
+        { eventId: 'det-1', type: 'MANUFACTURED', owner: null, country: null, recall: null, note: 'line 3' },
+        { eventId: 'det-2', type: 'SOLD', owner: 'dealer:SH-0042', country: null, recall: null, note: null },
+        { eventId: 'det-3', type: 'EXPORTED', owner: null, country: 'DE', recall: null, note: null },
+        { eventId: 'det-4', type: 'IMPORTED', owner: null, country: 'DE', recall: null, note: null },
+        { eventId: 'det-5', type: 'RECALL_REMEDIED', owner: null, country: null, recall: 'CNACMEMODEL1R0001', note: '电池更换 🔋' },
+      ]);
+      expect((await storedEvents(code)).map((e) => [e.owner, e.country, e.recall])).toEqual([
+        [null, null, null],
+        ['dealer:SH-0042', null, null],
+        [null, 'DE', null],
+        [null, 'DE', null],
+        [null, null, 'CNACMEMODEL1R0001'],
+      ]);
+    });
+
+    it('requires an opaque owner reference for SOLD and OWNERSHIP_TRANSFERRED, never a name', async () => {
+      const code = newUnit();
+      const error = await recordRefused([
+        event(code, 'SOLD', at(1), newEventId(), {}),
+        event(code, 'OWNERSHIP_TRANSFERRED', at(2), newEventId(), { owner: 'Zhang Wei' }),
+        event(code, 'SOLD', at(3), newEventId(), { owner: 'x'.repeat(101) }),
+        event(code, 'SOLD', at(4), newEventId(), { owner: '' }),
+        event(code, 'DEPLOYED', at(5), newEventId(), { owner: 'cust:1' }),
+        event(code, 'MAINTAINED', at(6), newEventId(), { owner: 'cust:1', country: 'DE', recall: 'CNACMEMODEL1R0001' }),
+      ]);
+      expect(error.extensions.code).toBe('BAD_USER_INPUT');
+      expect(refusalsOf(error)).toEqual([
+        [0, 'BAD_USER_INPUT', 'OWNER_REQUIRED'],
+        [1, 'BAD_USER_INPUT', 'INVALID_OWNER'],
+        [2, 'BAD_USER_INPUT', 'INVALID_OWNER'],
+        [3, 'BAD_USER_INPUT', 'INVALID_OWNER'],
+        [4, 'BAD_USER_INPUT', 'DETAIL_NOT_APPLICABLE'],
+        [5, 'BAD_USER_INPUT', 'DETAIL_NOT_APPLICABLE'],
+        [5, 'BAD_USER_INPUT', 'DETAIL_NOT_APPLICABLE'],
+        [5, 'BAD_USER_INPUT', 'DETAIL_NOT_APPLICABLE'],
+      ]);
+      expect(error.extensions.refusals?.[1]?.message).toMatch(/never a name/);
+      expect(await storedEvents(code)).toEqual([]);
+    });
+
+    it('requires a 2-character country for EXPORTED (not the unit\'s own) and IMPORTED', async () => {
+      const code = newUnit();
+      const error = await recordRefused([
+        event(code, 'EXPORTED', at(1), newEventId(), {}),
+        event(code, 'EXPORTED', at(1), newEventId(), { country: 'DEU' }),
+        event(code, 'EXPORTED', at(1), newEventId(), { country: 'cn' }),
+        event(code, 'IMPORTED', at(1), newEventId(), { country: 'D-' }),
+        event(code, 'IMPORTED', at(1), newEventId(), { country: null }),
+        event(code, 'SOLD', at(1), newEventId(), { owner: 'cust:1', country: 'DE' }),
+      ]);
+      expect(refusalsOf(error)).toEqual([
+        [0, 'BAD_USER_INPUT', 'COUNTRY_REQUIRED'],
+        [1, 'BAD_USER_INPUT', 'INVALID_COUNTRY'],
+        [2, 'BAD_USER_INPUT', 'EXPORT_TO_OWN_COUNTRY'],
+        [3, 'BAD_USER_INPUT', 'INVALID_COUNTRY'],
+        [4, 'BAD_USER_INPUT', 'COUNTRY_REQUIRED'],
+        [5, 'BAD_USER_INPUT', 'DETAIL_NOT_APPLICABLE'],
+      ]);
+      // Coming home from abroad, and arriving from the unit's own country (an origin), are both fine.
+      await recordOk([event(code, 'EXPORTED', at(1), newEventId(), { country: 'JP' }), event(code, 'IMPORTED', at(2), newEventId(), { country: 'CN' })]);
+    });
+
+    it('requires a known recall campaign of the unit\'s model for RECALL_REMEDIED, asking product-models once per call', async () => {
+      const code = newUnit();
+      campaigns.set('CNACMEMODEL1R0002', null);
+      campaigns.set('CNACMEMODEL1R0003', '2025-02-01T00:00:00.000Z');
+      lookups.length = 0;
+      const error = await recordRefused([
+        event(code, 'RECALL_REMEDIED', at(1), newEventId(), {}),
+        event(code, 'RECALL_REMEDIED', at(1), newEventId(), { recall: 'CNACMEMODEL1-0002' }),
+        event(code, 'RECALL_REMEDIED', at(1), newEventId(), { recall: 'CNOTHERMODELR0002' }),
+        event(code, 'RECALL_REMEDIED', at(1), newEventId(), { recall: 'CNACMEMODEL1R9999' }),
+        event(code, 'RECALL_REMEDIED', at(1), newEventId(), { recall: 'CNACMEMODEL1R0002' }),
+        event(code, 'RECALL_REMEDIED', at(1), newEventId(), { recall: 'cnacmemodel1r0002' }),
+      ]);
+      expect(refusalsOf(error)).toEqual([
+        [0, 'BAD_USER_INPUT', 'RECALL_REQUIRED'],
+        [1, 'BAD_USER_INPUT', 'INVALID_RECALL'],
+        [2, 'BAD_USER_INPUT', 'RECALL_OF_OTHER_MODEL'],
+        [3, 'UNKNOWN_RECALL', 'UNKNOWN_RECALL'],
+      ]);
+      expect(lookups.filter((l) => l.subgraph === 'product-models')).toEqual([
+        { subgraph: 'product-models', typename: 'RecallCampaign', codes: ['CNACMEMODEL1R9999', 'CNACMEMODEL1R0002'], selection: 'code closedAt' },
+      ]);
+      expect(await storedEvents(code)).toEqual([]);
+
+      const lone = await recordRefused([event(code, 'RECALL_REMEDIED', at(1), newEventId(), { recall: 'CNACMEMODEL1R0404' })]);
+      expect(lone.extensions.code).toBe('UNKNOWN_RECALL');
+
+      // A remedy of a campaign closed since is still a fact worth recording.
+      lookups.length = 0;
+      await recordOk([event(code, 'RECALL_REMEDIED', at(1), newEventId(), { recall: 'CNACMEMODEL1R0003' }), event(code, 'MAINTAINED', at(2))]);
+      expect(lookups.filter((l) => l.subgraph === 'product-models')).toHaveLength(1);
+      lookups.length = 0;
+      await recordOk([event(code, 'MAINTAINED', at(3))]);
+      expect(lookups.filter((l) => l.subgraph === 'product-models')).toEqual([]);
+    });
+
+    it('takes a note of up to 500 characters on any event', async () => {
+      const code = newUnit();
+      const error = await recordRefused([event(code, 'MANUFACTURED', at(1), newEventId(), { note: 'n'.repeat(501) })]);
+      expect(refusalsOf(error)).toEqual([[0, 'BAD_USER_INPUT', 'INVALID_NOTE']]);
+      // Counted in characters, not bytes or UTF-16 units.
+      const [made] = await recordOk([event(code, 'MANUFACTURED', at(1), newEventId(), { note: '🔧'.repeat(500) })]);
+      expect(made).toBeDefined();
+      expect((await storedEvents(code))[0]?.note).toBe('🔧'.repeat(500));
+    });
+
+    it('details are part of the payload: a replay must repeat them, as normalised', async () => {
+      const code = newUnit();
+      const sold = event(code, 'SOLD', at(1), newEventId(), { owner: 'cust:77', note: 'first sale' });
+      const exported = event(code, 'EXPORTED', at(2), newEventId(), { country: 'de' });
+      const [original] = await recordOk([sold, exported]);
+      expect(await recordOk([sold, { ...exported, country: 'DE' }])).toHaveLength(2);
+      for (const changed of [{ owner: 'cust:78' }, { note: null }, { note: 'first sale ' }]) {
+        const error = await recordRefused([{ ...sold, ...changed }]);
+        expect(error.extensions.code).toBe('EVENT_CONFLICT');
+        expect(error.message).toMatch(/details/);
+      }
+      expect(await storedEvents(code)).toHaveLength(2);
+      expect(original?.eventId).toBe(sold.eventId);
+    });
+
+    it('the database itself refuses details that do not fit the event', async () => {
+      const code = newUnit();
+      await recordOk([event(code, 'MANUFACTURED', at(1))]);
+      const row = { unit_code: code, occurred_at: new Date(at(2)), state_after: 'IN_STOCK' as const, event_id: newEventId() };
+      const attempts = [
+        { ...row, type: 'SOLD' as const, sequence: 2 },
+        { ...row, type: 'SOLD' as const, sequence: 2, owner: 'Zhang Wei' },
+        { ...row, type: 'MAINTAINED' as const, sequence: 2, owner: 'cust:1' },
+        { ...row, type: 'EXPORTED' as const, sequence: 2, country: 'CN', state_after: 'IN_TRANSIT' as const },
+        { ...row, type: 'RECALL_REMEDIED' as const, sequence: 2, recall: 'CNOTHERMODELR0001' },
+        { ...row, type: 'MAINTAINED' as const, sequence: 2, note: 'n'.repeat(501) },
+      ];
+      for (const attempt of attempts) {
+        await expect(db.insertInto('lifecycle_event').values(attempt).execute()).rejects.toThrow(/check constraint/);
+      }
+      expect(await storedEvents(code)).toHaveLength(1);
+    });
+  });
+
   describe('append-only storage', () => {
     it('the database itself refuses UPDATE, DELETE and TRUNCATE of events', async () => {
       const code = newUnit();

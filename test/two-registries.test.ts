@@ -1,22 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningNode } from '../subgraphs/registry-node.js';
 import { startFederation, type Federation } from './support/federation.js';
+import { nodeQuery, seedNode as seed } from './support/seed-node.js';
 
-/** Posts straight to one subgraph of a node, as a partner registry writes to its own node. */
-async function nodeQuery(node: RunningNode, subgraph: keyof RunningNode['urls'], query: string, variables?: object) {
-  const response = await fetch(node.urls[subgraph]!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: any; errors?: unknown[] };
-  expect(body.errors).toBeUndefined();
-  return body.data;
-}
-
-async function seedNode(fed: Federation, index: number, enterprise: string, model: string, count: number): Promise<string[]> {
-  const node = fed.nodes[index]!;
-  await nodeQuery(node, 'enterprises', `mutation($c: ID!) { registerEnterprise(input: { code: $c, name: "Maker ${enterprise}" }) { code } }`, { c: enterprise });
-  await nodeQuery(node, 'product-models', `mutation($c: ID!) { registerProductModel(input: { code: $c, name: "Model ${model}", category: "humanoid" }) { code } }`, { c: model });
-  const data = await nodeQuery(node, 'units', `mutation($m: ID!, $n: Int) { registerUnits(input: { model: $m, count: $n }) { code } }`, { m: model, n: count });
-  return data.registerUnits.map((u: { code: string }) => u.code);
-}
+const seedNode = (fed: Federation, index: number, enterprise: string, model: string, count: number) => seed(fed.nodes[index]!, enterprise, model, count);
 
 describe('two registries behind one gateway', () => {
   let fed: Federation;

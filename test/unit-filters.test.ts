@@ -38,7 +38,13 @@ describe('unit filters and per-model counts', () => {
     units(first: $first, after: $after, filter: $filter) { totalCount pageInfo { hasNextPage endCursor } edges { node { code registeredAt } } }
   } }`;
 
-  async function units(filter: Record<string, unknown> | null, first = 50, after: string | null = null) {
+  interface Page {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    codes: string[];
+  }
+
+  async function units(filter: Record<string, unknown> | null, first = 50, after: string | null = null): Promise<Page> {
     const result = await fed.query(UNITS, { filter, first, after });
     expect(result.errors, JSON.stringify(filter)).toBeUndefined();
     const connection = result.data.registry.units;

@@ -66,14 +66,23 @@ export async function routeRootFields(
   const variables = options.request.variables ?? {};
   const home = { registry: directory.home };
   if (!operation || operation.operation !== 'query' || operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD)) {
-    return client.send(directory.home, subgraph, options);
+    // Writes (and anything we cannot split) go home, whole.
+    return sendWhole(directory.home, subgraph, options, client);
   }
 
   const routes = (operation.selectionSet.selections as FieldNode[]).map((field) => routeField(field, variables, directory, home));
   const registries = new Set(routes.flatMap((r) => r.targets.map((t) => ('registry' in t ? t.registry : null))));
   if (registries.size === 1 && !registries.has(null)) {
     // The common case: everything belongs to one registry, forward the fetch untouched.
-    return client.send([...registries][0]!, subgraph, options);
+    const registry = [...registries][0]!;
+    try {
+      const response = await client.send(registry, subgraph, options);
+      if (listsAnswered(routes, response)) return response;
+      console.error(`[gateway] ${subgraph} of "${registry.name}" answered lists of the wrong length`);
+    } catch (error) {
+      if (!(error instanceof RegistryUnavailableError)) throw error;
+      // Fall through: the split path below answers each field (or item) with its error.
+    }
   }
 
   const data: Record<string, unknown> = {};
@@ -113,12 +122,34 @@ export async function routeRootFields(
       for (const { route, items } of part.fields) {
         const value = received[route.key];
         if (!route.list) data[route.key] = value ?? null;
-        else if (Array.isArray(value)) items.forEach((item, j) => ((data[route.key] as unknown[])[item] = value[j] ?? null));
+        else if (Array.isArray(value) && value.length === items.length) items.forEach((item, j) => ((data[route.key] as unknown[])[item] = value[j] ?? null));
+        else if (value !== null && value !== undefined) {
+          const malformed = new RegistryUnavailableError(part.registry, 'malformed answer');
+          for (const item of items) errors.push(unavailableError(malformed, countryOfValue(route.values[item]) ?? part.registry.countries[0]!, [route.key, item]));
+        }
       }
       for (const error of response.errors ?? []) errors.push(remapRootPath(error, part));
     }),
   );
   return { data, ...(errors.length ? { errors } : {}) };
+}
+
+/** A routed list must come back with one entry per code sent, or not at all (with an error). */
+function listsAnswered(routes: FieldRoute[], response: GatewayResponse): boolean {
+  return routes.every((route) => {
+    if (!route.list) return true;
+    const value = (response.data as Record<string, unknown> | null | undefined)?.[route.key];
+    return value === null || value === undefined || (Array.isArray(value) && value.length === route.values.length);
+  });
+}
+
+async function sendWhole(registry: RegistryEntry, subgraph: DataSubgraphName, options: OperationOptions, client: RegistryClient): Promise<GatewayResponse> {
+  try {
+    return await client.send(registry, subgraph, options);
+  } catch (error) {
+    if (!(error instanceof RegistryUnavailableError)) throw error;
+    return { errors: [{ message: `registry "${registry.name}" is unavailable (${error.reason}); nothing was written`, extensions: { code: 'REGISTRY_UNAVAILABLE', country: registry.countries[0] } }] };
+  }
 }
 
 function routeField(

@@ -2,7 +2,7 @@ import type { GraphQLDataSource } from '@apollo/gateway';
 import type { DataSubgraphName } from '../../lib/schema/contract.js';
 import type { RegistryDirectory } from '../directory/registry-directory.js';
 import { routeEntities } from './entity-router.js';
-import { isIncomingOperation, type GatewayResponse, type ProcessOptions, type RegistryClient } from './registry-client.js';
+import { isIncomingOperation, RegistryUnavailableError, type GatewayResponse, type ProcessOptions, type RegistryClient } from './registry-client.js';
 import { routeRootFields } from './root-field-router.js';
 
 /**
@@ -21,7 +21,9 @@ export class RoutingDataSource implements GraphQLDataSource {
     const directory = this.directory();
     if (!isIncomingOperation(options)) {
       // Health checks (and schema loading, unused here) go to the home registry.
-      return this.client.send(directory.home, this.subgraph, options);
+      return this.client.send(directory.home, this.subgraph, options).catch((error: Error) => ({
+        errors: [{ message: `home registry unavailable: ${error instanceof RegistryUnavailableError ? error.reason : 'request failed'}` }],
+      }));
     }
     const representations = options.request.variables?.representations;
     if (Array.isArray(representations)) {
