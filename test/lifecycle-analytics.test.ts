@@ -98,7 +98,7 @@ describe(`lifecycle analytics (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite
       const seen: string[] = [];
       let after: string | null = null;
       for (let i = 0; i < 5; i++) {
-        const { unitsInState } = (await query(Q, { after })).registry;
+        const { unitsInState }: { unitsInState: any } = (await query(Q, { after })).registry;
         expect(unitsInState.totalCount).toBe(5);
         for (const edge of unitsInState.edges) {
           expect(edge.node.state).toBe('IN_STOCK');
@@ -182,7 +182,7 @@ describe(`lifecycle analytics (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite
       const seen: string[] = [];
       let after: string | null = null;
       for (;;) {
-        const { events } = (await query(Q, { first: 6, after })).registry;
+        const { events }: { events: any } = (await query(Q, { first: 6, after })).registry;
         expect(events.totalCount).toBe(recorded.length);
         seen.push(...events.edges.map((e: any) => e.node.eventId));
         if (!events.pageInfo.hasNextPage) break;

@@ -74,6 +74,8 @@ export async function seedDemoData(gatewayUrl: string): Promise<boolean> {
   return true;
 }
 
+const EXPORT_DESTINATIONS = ['DE', 'JP', 'FR', 'US', 'BR', 'SG'];
+
 /** A story's events spread over the past year, a few weeks apart, ending well before now. */
 function storyOf(code: string, index: number) {
   const story = STORIES[index % STORIES.length]!;
@@ -84,5 +86,22 @@ function storyOf(code: string, index: number) {
     unit: code,
     type,
     occurredAt: new Date(start + step * 21 * day).toISOString(),
+    ...detailsOf(type, index, step),
   }));
+}
+
+/** The details some events require: owners are opaque references (never names), exports a destination. */
+function detailsOf(type: string, index: number, step: number): Record<string, string> {
+  switch (type) {
+    case 'SOLD':
+      return { owner: `dealer:${(index % 23).toString(36).toUpperCase().padStart(3, '0')}` };
+    case 'OWNERSHIP_TRANSFERRED':
+      return { owner: `cust:${((index * 7919 + step) % 1_000_003).toString(36)}` };
+    case 'EXPORTED':
+      return { country: EXPORT_DESTINATIONS[index % EXPORT_DESTINATIONS.length]! };
+    case 'REPAIRED':
+      return { note: 'actuator replaced under warranty' };
+    default:
+      return {};
+  }
 }
