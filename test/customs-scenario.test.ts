@@ -101,3 +101,17 @@ describe('customs scenario through the gateway', () => {
     expect(tooMany.errors![0]!.extensions!.code).toBe('LIMIT_EXCEEDED');
   });
 });
+
+describe('refused requests pass through the gateway with their reason', () => {
+  let fed: Federation;
+  beforeAll(async () => {
+    fed = await startFederation([{ country: 'CN' }]);
+  });
+  afterAll(() => fed?.stop());
+
+  it('reports a bad DateTime variable as BAD_USER_INPUT, not as an unavailable registry', async () => {
+    const result = await fed.query(`query($from: DateTime) { registry(country: "CN") { units(filter: { registeredFrom: $from }) { totalCount } } }`, { from: '2026-11-25' });
+    expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(result.errors?.[0]?.message).toMatch(/DateTime/);
+  });
+});

@@ -76,6 +76,11 @@ export async function routeEntities(
         return;
       }
       const received = (response.data as { _entities?: unknown } | null | undefined)?._entities;
+      if (received === undefined && response.errors?.length) {
+        // The registry refused the whole fetch and said why (a bad variable, say): its items stay null.
+        errors.push(...response.errors);
+        return;
+      }
       if (!Array.isArray(received) || received.length !== indices.length) {
         const malformed = new RegistryUnavailableError(registry, `answered ${Array.isArray(received) ? received.length : 'no'} entities for ${indices.length} keys`);
         console.error(`[gateway] ${subgraph}: ${malformed.message}`, response.errors);

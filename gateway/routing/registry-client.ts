@@ -126,8 +126,10 @@ export class RegistryClient {
           throw new MalformedAnswer(`HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
         }
         if (!isGraphQLResponse(parsed)) throw new MalformedAnswer(`HTTP ${res.status}, not a GraphQL response`);
-        // A 4xx/5xx without data is a failure of the registry; GraphQL errors with data are answers.
-        if (!res.ok && !parsed.data) throw new MalformedAnswer(`HTTP ${res.status}: ${JSON.stringify(parsed.errors ?? []).slice(0, 200)}`);
+        // A 5xx without data is a failure of the registry. A 4xx with GraphQL errors is an answer: the
+        // request was refused (a bad variable, say) and the client should read why.
+        if (res.status >= 500 && !parsed.data) throw new MalformedAnswer(`HTTP ${res.status}: ${JSON.stringify(parsed.errors ?? []).slice(0, 200)}`);
+        if (!res.ok && !parsed.errors?.length) throw new MalformedAnswer(`HTTP ${res.status} without errors`);
         return parsed;
       });
       this.health.set(target.key, { ok: Date.now(), failure: this.health.get(target.key)?.failure ?? null });
