@@ -139,6 +139,24 @@ describe(`lifecycle analytics (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite
       ]);
     });
 
+    it('unitsByState takes unitCount from the representation, as the gateway sends it', async () => {
+      const ask = async (representations: unknown[]) => {
+        const response = await fetch(fed.nodes[0]!.urls.lifecycle!, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: `query($r: [_Any!]!) { _entities(representations: $r) { ... on Registry { country unitsByState { state count } } } }`, variables: { r: representations } }),
+        });
+        return (await response.json()) as any;
+      };
+      const answered = await ask([{ __typename: 'Registry', country: 'CN', unitCount: 20 }, { __typename: 'Registry', country: 'DE', unitCount: 3 }]);
+      expect(answered.errors).toBeUndefined();
+      expect(answered.data._entities[0].unitsByState[0]).toEqual({ state: 'REGISTERED', count: 10 });
+      expect(answered.data._entities[1]).toBeNull();
+      // The units service did not answer (null), or the caller did not send it at all.
+      expect((await ask([{ __typename: 'Registry', country: 'CN', unitCount: null }])).errors?.[0]?.extensions?.code).toBe('REGISTRY_UNAVAILABLE');
+      expect((await ask([{ __typename: 'Registry', country: 'CN' }])).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    });
+
     it('eventsPerMonth counts by UTC month, zeros included, oldest first', async () => {
       const Q = `query($from: DateTime, $before: DateTime, $types: [LifecycleEventType!]) { registry(country: "CN") { eventsPerMonth(from: $from, before: $before, types: $types) { month count } } }`;
       const all = (await query(Q, { from: '2024-01-01T00:00:00Z', before: '2024-09-01T00:00:00Z' })).registry.eventsPerMonth;

@@ -151,6 +151,12 @@ describe(`provenance and recalls (${process.env.DATABASE_URL ? 'Postgres' : 'PGl
       expect(d.openRecalls).toEqual([]); // remedied in the first test
     });
 
+    it('a remedied campaign no longer counts against the unit in the customs verdict', async () => {
+      const result = await mutate(`query($c: [String!]!) { verifyMany(codes: $c) { code verdict reasons { code } } }`, { c: [units[0], units[944]] });
+      expect(result.verifyMany[0]).toEqual({ code: units[0], verdict: 'ADMIT', reasons: [] });
+      expect(result.verifyMany[1]).toMatchObject({ code: units[944], verdict: 'REFUSE', reasons: [{ code: 'OPEN_RECALL' }] });
+    });
+
     it('come from the recalls in the representation, as the gateway sends them, one statement per batch', async () => {
       const representations = units.map((code, i) => ({
         __typename: 'Unit',

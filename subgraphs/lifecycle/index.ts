@@ -114,6 +114,10 @@ export const lifecycleSubgraph: SubgraphModule<LifecycleDb, Loaders> = {
         return toPage(codes.map((code): UnitRef => ({ code })), limit, (unit) => unit.code, total);
       },
       async unitsByState(registry: RegistryRef) {
+        if (registry.unitCount === null) {
+          // The units service of this registry could not answer: REGISTERED cannot be counted without it.
+          throw registryError('REGISTRY_UNAVAILABLE', 'unitsByState needs the registry\'s unitCount, which its units service did not give');
+        }
         if (typeof registry.unitCount !== 'number') {
           throw registryError('BAD_USER_INPUT', 'unitsByState needs the registry\'s unitCount (from the units subgraph) in the representation');
         }
