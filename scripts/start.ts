@@ -5,7 +5,7 @@ import { readDirectoryFile } from '../gateway/directory/registry-directory.js';
 import { startGateway } from '../gateway/gateway-server.js';
 import { startRegistryNode } from '../subgraphs/registry-node.js';
 import { exampleQueries } from './demo/examples.js';
-import { seedDemoData, DEMO_CODES } from './demo/seed.js';
+import { seedDemoData, DEMO_CODES, VERDICT_EXAMPLES } from './demo/seed.js';
 
 /**
  * `npm start`: the home registry node (four subgraphs) and the gateway in one process, on the embedded
@@ -63,6 +63,9 @@ Example codes:
   unit          ${DEMO_CODES.unit}   (display ${DEMO_CODES.unit.slice(0, 2)}-${DEMO_CODES.unit.slice(2, 6)}-${DEMO_CODES.unit.slice(6, 12)}-${DEMO_CODES.unit.slice(12)})
   product model ${DEMO_CODES.model}
   enterprise    ${DEMO_CODES.enterprise}
+
+One code per customs verdict reason (try verify(code: ...)):
+${Object.entries(VERDICT_EXAMPLES).map(([reason, code]) => `  ${reason.padEnd(26)} ${code}`).join('\n')}
 
 Try:
   curl -s ${gateway.url} -H 'content-type: application/json' \\

@@ -71,6 +71,22 @@ describe('batching', () => {
     expect(countBy(statements.map((s) => s.schema))).toEqual({ units: 1, product_models: 1, enterprises: 2 });
   });
 
+  it('verifies 1,000 codes with a constant number of statements per subgraph', async () => {
+    const count = async (codesToVerify: string[]) => {
+      const statements: StatementEvent[] = [];
+      const unsubscribe = fed.databases[0]!.onStatement((event) => statements.push(event));
+      const result = await fed.query(`query($c: [String!]!) { verifyMany(codes: $c) { code verdict reasons { code } unit { code } } }`, { c: codesToVerify });
+      unsubscribe();
+      expect(result.errors).toBeUndefined();
+      expect(result.data.verifyMany.map((v: { code: string }) => v.code)).toEqual(codesToVerify);
+      expect(result.data.verifyMany.every((v: { verdict: string }) => v.verdict === 'ADMIT')).toBe(true);
+      return countBy(statements.map((s) => s.schema));
+    };
+    const thousand = await count(codes);
+    expect(thousand).toEqual(await count(codes.slice(0, 3)));
+    expect(thousand).toEqual({ units: 1, enterprises: 1, product_models: 1, lifecycle: 1 });
+  });
+
   it('costs the same number of statements for 10 codes as for 1,000', async () => {
     const statements: StatementEvent[] = [];
     const unsubscribe = fed.databases[0]!.onStatement((event) => statements.push(event));

@@ -84,6 +84,17 @@ describe('customs scenario through the gateway', () => {
     expect(check.data).toEqual({ unit: null, productModel: { unitCount: 50 } });
   });
 
+  it('never raises an error from verify for a bad code: a malformed one is a REFUSE with its problem', async () => {
+    const hostile = ['', ' ', 'CN', '🤖'.repeat(15), 'x'.repeat(5000), "CN'; drop table units; --", 'cn-a1b2-h10000-0000000000000000\u0000'];
+    const result = await fed.query(`query($c: [String!]!) { verifyMany(codes: $c) { code verdict reasons { code severity message } unit { code } } }`, { c: hostile });
+    expect(result.errors).toBeUndefined();
+    for (const [i, verification] of result.data.verifyMany.entries()) {
+      expect(verification, hostile[i]!.slice(0, 20)).toMatchObject({ verdict: 'REFUSE', reasons: [{ code: 'MALFORMED_CODE', severity: 'BLOCKING' }], unit: null });
+    }
+    const tooMany = await fed.query(`query($c: [String!]!) { verifyMany(codes: $c) { verdict } }`, { c: Array(1001).fill('CN') });
+    expect(tooMany.errors![0]!.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', max: 1000 });
+  });
+
   it('pages through a registry with cursors', async () => {
     const codes: string[] = [];
     let after: string | null = null;

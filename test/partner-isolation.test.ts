@@ -44,6 +44,15 @@ describe('a slow, dead or broken partner costs only its own items', () => {
     ]);
   });
 
+  it('gives a verdict of UNKNOWN with REGISTRY_UNAVAILABLE, not an error, for codes of a registry that cannot answer', async () => {
+    const result = await fed.query(`query($c: [String!]!) { verifyMany(codes: $c) { code verdict reasons { code severity } unit { code } } }`, { c: [code('GB'), cn[0]] });
+    expect(result.errors).toBeUndefined();
+    expect(result.data.verifyMany).toEqual([
+      { code: code('GB'), verdict: 'UNKNOWN', reasons: [{ code: 'REGISTRY_UNAVAILABLE', severity: 'WARNING' }], unit: null },
+      { code: cn[0], verdict: 'ADMIT', reasons: [], unit: { code: cn[0] } },
+    ]);
+  });
+
   it('opens the circuit after repeated failures, then fails fast without calling the partner', async () => {
     for (let i = 0; i < 3; i++) await fed.query(`{ unit(code: "${code('HG')}") { code } }`);
     const calls = fakes[0]!.requests;

@@ -14,6 +14,18 @@ export function exampleQueries(codes: { unit: string; model: string; enterprise:
       query: `{\n  units(codes: ["${codes.unit}", "${codes.model}99999999999999999", "CN-BAD", "DE${codes.unit.slice(2)}"]) {\n    code state model { name }\n  }\n}`,
     },
     {
+      title: 'Customs: verify a container of codes',
+      query: `{\n  verifyMany(codes: [\n    "${codes.unit.slice(0, 12)}00000000000000002",\n    "${codes.unit.slice(0, 12)}00000000000000007",\n    "${codes.unit.slice(0, 12)}00000000000000111",\n    "CNSZAIW2X10000000000000000002",\n    "CN-BAD"\n  ]) {\n    code verdict checkedAt\n    reasons { code severity message }\n    unit { display model { name } enterprise { name } }\n  }\n}`,
+    },
+    {
+      title: 'Customs: provenance of one robot',
+      query: `{\n  unit(code: "${codes.unit.slice(0, 12)}00000000000000005") {\n    display state\n    recalls { code defect remedy closedAt }\n    openRecalls { code }\n    provenance {\n      owners { owner since until }\n      borderCrossings { direction country occurredAt }\n      repairs { type occurredAt note }\n      remedies { eventId recall occurredAt }\n    }\n  }\n}`,
+    },
+    {
+      title: 'Analysts: units by state and model, events per month',
+      query: `{\n  registry(country: "CN") {\n    unitCount\n    unitsByState { state count }\n    unitsByModel { model { code name } count }\n    eventsPerMonth { month count }\n    unitsInState(state: STOLEN, first: 5) { totalCount edges { node { code } } }\n  }\n}`,
+    },
+    {
       title: 'A registry: enterprises and units, paginated',
       query: `{\n  registries { country name home }\n  registry(country: "CN") {\n    name unitCount\n    enterprises(first: 10) { totalCount edges { node { code name status unitCount } } }\n    units(first: 5) { pageInfo { hasNextPage endCursor } edges { node { code state } } }\n  }\n}`,
     },
