@@ -55,6 +55,7 @@ class MalformedAnswer extends Error {}
  */
 export class RegistryClient {
   private readonly health = new Map<string, { ok: number | null; failure: { at: number; reason: string } | null }>();
+  private readonly lastLogged = new Map<string, number>();
 
   async send(registry: RegistryEntry, subgraph: DataSubgraphName, options: ProcessOptions): Promise<GatewayResponse> {
     return this.post(
@@ -137,8 +138,14 @@ export class RegistryClient {
     } catch (error) {
       const reason =
         error instanceof GuardRejection ? error.message : error instanceof MalformedAnswer ? 'malformed answer' : 'request failed';
-      this.health.set(target.key, { ok: this.health.get(target.key)?.ok ?? null, failure: { at: Date.now(), reason } });
-      console.error(`[gateway] ${label} at ${target.url}: ${(error as Error).message}`);
+      const before = this.health.get(target.key);
+      this.health.set(target.key, { ok: before?.ok ?? null, failure: { at: Date.now(), reason } });
+      // Log when a registry starts failing (and then at most once a minute), not on every fetch and probe.
+      const lastLogged = this.lastLogged.get(target.key) ?? 0;
+      if (!before?.failure || (before.ok ?? 0) > before.failure.at || Date.now() - lastLogged > 60_000) {
+        this.lastLogged.set(target.key, Date.now());
+        console.error(`[gateway] ${label} at ${target.url}: ${(error as Error).message}`);
+      }
       throw new RegistryUnavailableError({ name: target.key }, reason);
     }
   }
