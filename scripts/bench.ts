@@ -35,8 +35,8 @@ async function node(country: string): Promise<{ node: RunningNode; database: Dat
     codes.push(...data.registerUnits.map((u: { code: string }) => u.code));
   }
   const day = 86_400_000;
-  for (let i = 0; i < codes.length; i += 1000) {
-    const events = codes.slice(i, i + 1000).flatMap((code, j) => [
+  for (let i = 0; i < codes.length; i += 500) {
+    const events = codes.slice(i, i + 500).flatMap((code, j) => [
       { eventId: `b-${code}-1`, unit: code, type: 'MANUFACTURED', occurredAt: new Date(Date.now() - 30 * day).toISOString() },
       ...(j % 2 ? [{ eventId: `b-${code}-2`, unit: code, type: 'DEPLOYED', occurredAt: new Date(Date.now() - 10 * day).toISOString() }] : []),
     ]);

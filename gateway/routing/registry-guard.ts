@@ -74,7 +74,8 @@ export class RegistryGuard {
   /** Runs `call` with an abort signal that fires at the timeout; failures feed the breaker. */
   async execute<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
     try {
-      return await this.policy.execute(({ signal }) => call(signal));
+      // A signal of our own per call: cockatiel otherwise hangs every call's listener on one shared signal.
+      return await this.policy.execute(({ signal }) => call(signal), new AbortController().signal);
     } catch (error) {
       if (error instanceof BrokenCircuitError) throw new GuardRejection('circuit open after repeated failures');
       if (error instanceof BulkheadRejectedError) throw new GuardRejection('too many requests in flight');
