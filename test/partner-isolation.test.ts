@@ -140,6 +140,17 @@ describe('directory changes', () => {
     }
   });
 
+  it('removes a registry and adds it back without a restart', async () => {
+    const [home, partner] = fed.directoryInput.registries as any[];
+    expect((await fed.gateway.store.apply({ registries: [home] })).applied).toBe(true);
+    const gone = await fed.query(`{ unit(code: "${de[0]}") { code } registries { country } }`);
+    expect(gone.data).toEqual({ unit: null, registries: [{ country: 'CN' }] });
+    expect(gone.errors![0]!.extensions).toEqual({ code: 'UNKNOWN_COUNTRY', country: 'DE' });
+    expect((await fed.gateway.store.apply({ registries: [home, partner] })).applied).toBe(true);
+    const back = await fed.query(`{ unit(code: "${de[0]}") { code } }`);
+    expect(back).toEqual({ data: { unit: { code: de[0] } } });
+  });
+
   it('applies directory changes under load without failing a request', async () => {
     const base = fed.directoryInput.registries as any[];
     const variants = [

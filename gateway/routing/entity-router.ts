@@ -1,4 +1,4 @@
-import { Kind, parse, visit, type GraphQLFormattedError } from 'graphql';
+import { Kind, parse, visit, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { parseCode } from '../../lib/identity-code/identity-code.js';
 import type { DataSubgraphName } from '../../lib/schema/contract.js';
 import type { RegistryDirectory, RegistryEntry } from '../directory/registry-directory.js';
@@ -93,7 +93,7 @@ export async function routeEntities(
   );
 
   if (soft.size) {
-    const nulls = nullFields(options.request.query!);
+    const nulls = nullFields(options.document ?? parse(options.request.query!));
     for (const index of soft) {
       const typename = representations[index]!.__typename as string;
       if (entities[index] === null) entities[index] = { __typename: typename, ...nulls.get(typename) };
@@ -113,9 +113,9 @@ export async function routeEntities(
 }
 
 /** For each type in an `_entities` fetch, its top-level requested fields set to null. */
-function nullFields(query: string): Map<string, Record<string, null>> {
+function nullFields(document: DocumentNode): Map<string, Record<string, null>> {
   const byType = new Map<string, Record<string, null>>();
-  visit(parse(query), {
+  visit(document, {
     InlineFragment(fragment) {
       if (!fragment.typeCondition) return;
       const fields = byType.get(fragment.typeCondition.name.value) ?? {};

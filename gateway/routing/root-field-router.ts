@@ -61,7 +61,8 @@ export async function routeRootFields(
   directory: RegistryDirectory,
   client: RegistryClient,
 ): Promise<GatewayResponse> {
-  const document = parse(options.request.query!);
+  // The gateway hands over the fetch's parsed document; parse only when it does not.
+  const document = options.document ?? parse(options.request.query!);
   const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const variables = options.request.variables ?? {};
   const home = { registry: directory.home };

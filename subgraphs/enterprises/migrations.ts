@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { dropAppendOnly, makeAppendOnly } from '../../lib/database/append-only.js';
 
 /** Raw SQL (functions, triggers) is not rewritten by Kysely's schema plugin, so it names the schema. */
 const SCHEMA = 'enterprises';
@@ -40,24 +41,12 @@ export const migrations: Record<string, Migration> = {
         .on('enterprise_status_change')
         .columns(['enterprise_code', 'id'])
         .execute();
-      // An audit trail that can be edited proves nothing: the database refuses updates and deletes.
-      await sql`
-        create function ${sql.id(SCHEMA, 'refuse_status_change_edit')}() returns trigger language plpgsql as $$
-        begin
-          raise exception 'status changes are append-only: % refused', tg_op
-            using errcode = 'restrict_violation', table = tg_table_name, schema = tg_table_schema;
-        end
-        $$`.execute(db);
-      await sql`
-        create trigger enterprise_status_change_append_only before update or delete on ${sql.table(`${SCHEMA}.enterprise_status_change`)}
-        for each row execute function ${sql.id(SCHEMA, 'refuse_status_change_edit')}()`.execute(db);
-      await sql`
-        create trigger enterprise_status_change_no_truncate before truncate on ${sql.table(`${SCHEMA}.enterprise_status_change`)}
-        for each statement execute function ${sql.id(SCHEMA, 'refuse_status_change_edit')}()`.execute(db);
+      // An audit trail that can be edited proves nothing.
+      await makeAppendOnly(db, SCHEMA, 'enterprise_status_change', 'status changes');
     },
     async down(db: Kysely<any>) {
       await db.schema.dropTable('enterprise_status_change').execute();
-      await sql`drop function ${sql.id(SCHEMA, 'refuse_status_change_edit')}()`.execute(db);
+      await dropAppendOnly(db, SCHEMA, 'enterprise_status_change');
     },
   },
 };

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration, type RawBuilder } from 'kysely';
+import { dropAppendOnly, makeAppendOnly } from '../../lib/database/append-only.js';
 
 /**
  * Raw SQL (functions, triggers) is not rewritten by Kysely's schema plugin, so it names the schema.
@@ -39,27 +40,13 @@ export const migrations: Record<string, Migration> = {
         .addCheckConstraint('unit_state_theft_check', sql`(state = 'STOLEN') = (state_before_theft is not null)`)
         .execute();
 
-      // Append-only, whoever connects: the application never updates or deletes an event, so any
-      // attempt is a bug or tampering, and the database refuses it rather than trusting every caller.
-      await sql`
-        create function ${sql.id(SCHEMA, 'refuse_event_change')}() returns trigger language plpgsql as $$
-        begin
-          raise exception 'lifecycle events are append-only: % refused', tg_op
-            using errcode = 'restrict_violation', table = tg_table_name, schema = tg_table_schema;
-        end
-        $$`.execute(db);
-      await sql`
-        create trigger lifecycle_event_append_only before update or delete on ${sql.table(`${SCHEMA}.lifecycle_event`)}
-        for each row execute function ${sql.id(SCHEMA, 'refuse_event_change')}()`.execute(db);
-      await sql`
-        create trigger lifecycle_event_no_truncate before truncate on ${sql.table(`${SCHEMA}.lifecycle_event`)}
-        for each statement execute function ${sql.id(SCHEMA, 'refuse_event_change')}()`.execute(db);
+      await makeAppendOnly(db, SCHEMA, 'lifecycle_event', 'lifecycle events');
     },
     async down(db: Kysely<any>) {
       await db.schema.dropTable('unit_state').execute();
       // Dropping the table drops its triggers; the function goes after them.
       await db.schema.dropTable('lifecycle_event').execute();
-      await sql`drop function ${sql.id(SCHEMA, 'refuse_event_change')}()`.execute(db);
+      await dropAppendOnly(db, SCHEMA, 'lifecycle_event');
     },
   },
 

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { dropAppendOnly, makeAppendOnly } from '../../lib/database/append-only.js';
 
 /** Raw SQL (functions, triggers) is not rewritten by Kysely's schema plugin, so it names the schema. */
 const SCHEMA = 'product_models';
@@ -62,24 +63,12 @@ export const migrations: Record<string, Migration> = {
         .on('product_model_status_change')
         .columns(['model_code', 'id'])
         .execute();
-      // An audit trail that can be edited proves nothing: the database refuses updates and deletes.
-      await sql`
-        create function ${sql.id(SCHEMA, 'refuse_status_change_edit')}() returns trigger language plpgsql as $$
-        begin
-          raise exception 'status changes are append-only: % refused', tg_op
-            using errcode = 'restrict_violation', table = tg_table_name, schema = tg_table_schema;
-        end
-        $$`.execute(db);
-      await sql`
-        create trigger product_model_status_change_append_only before update or delete on ${sql.table(`${SCHEMA}.product_model_status_change`)}
-        for each row execute function ${sql.id(SCHEMA, 'refuse_status_change_edit')}()`.execute(db);
-      await sql`
-        create trigger product_model_status_change_no_truncate before truncate on ${sql.table(`${SCHEMA}.product_model_status_change`)}
-        for each statement execute function ${sql.id(SCHEMA, 'refuse_status_change_edit')}()`.execute(db);
+      // An audit trail that can be edited proves nothing.
+      await makeAppendOnly(db, SCHEMA, 'product_model_status_change', 'status changes');
     },
     async down(db: Kysely<any>) {
       await db.schema.dropTable('product_model_status_change').execute();
-      await sql`drop function ${sql.id(SCHEMA, 'refuse_status_change_edit')}()`.execute(db);
+      await dropAppendOnly(db, SCHEMA, 'product_model_status_change');
       await db.schema.dropTable('recall_campaign').execute();
     },
   },
