@@ -1,4 +1,4 @@
-import { readDirectoryFile } from './directory/registry-directory.js';
+import { DirectoryError, readDirectoryFile } from './directory/registry-directory.js';
 import { startGateway } from './gateway-server.js';
 import { stopOnSignals } from '../lib/server/shutdown.js';
 
@@ -7,11 +7,17 @@ import { stopOnSignals } from '../lib/server/shutdown.js';
  * and is re-read when the file changes. `npm start` runs everything in one process (scripts/start.ts).
  */
 const directoryFile = process.env.DIRECTORY_FILE ?? 'config/registries.json';
-const gateway = await startGateway({
-  directory: readDirectoryFile(directoryFile),
-  directoryFile,
-  port: Number(process.env.PORT ?? 4000),
-  host: process.env.HOST ?? '0.0.0.0',
-});
-console.log(`gateway at ${gateway.url}, directory ${directoryFile} (watched for changes)`);
-stopOnSignals(() => gateway.stop());
+try {
+  const gateway = await startGateway({
+    directory: readDirectoryFile(directoryFile),
+    directoryFile,
+    port: Number(process.env.PORT ?? 4000),
+    host: process.env.HOST ?? '0.0.0.0',
+  });
+  console.log(`gateway at ${gateway.url}, directory ${directoryFile} (watched for changes)`);
+  stopOnSignals(() => gateway.stop());
+} catch (error) {
+  if (!(error instanceof DirectoryError)) throw error;
+  console.error(`${error.message}\n(DIRECTORY_FILE=${directoryFile}; config/registries.example.json shows the format, docs/directory.md explains it)`);
+  process.exit(2);
+}
