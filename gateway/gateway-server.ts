@@ -29,6 +29,10 @@ export async function createGateway(options: GatewayOptions) {
   const client = new RegistryClient();
   const directory = () => store.directory;
   const directorySchema = directorySubgraphSchema(directory, (entry) => client.healthOf(entry).reachable);
+  // @apollo/gateway otherwise sends usage metrics to Apollo and probes cloud metadata endpoints at
+  // start-up; a registry behind a customs firewall must make no call it was not configured to make.
+  // APOLLO_TELEMETRY_DISABLED=0 turns it back on.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
   const gateway = new ApolloGateway({
     // A hook rather than a fixed SDL: a new directory with other extension subgraphs swaps the
     // supergraph in place; requests in flight finish on the one they started with.
