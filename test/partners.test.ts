@@ -54,6 +54,40 @@ describe('three registries and an extension subgraph', () => {
     expect(sent).toEqual([[{ __typename: 'ProductModel', code: 'DEBBBB000001' }]]);
   });
 
+  it('sends identical representations to an extension once, and answers each of them', async () => {
+    extension.representations.length = 0;
+    const result = await fed.query(`query($c: [ID!]!) { units(codes: $c) { code deCertificate { number } } }`, { c: [de[0], cn[1], de[0], de[0]] });
+    expect(result.data.units).toEqual([
+      { code: de[0], deCertificate: { number: 'DE-CERT-1' } },
+      { code: cn[1], deCertificate: { number: 'DE-CERT-2' } },
+      { code: de[0], deCertificate: { number: 'DE-CERT-1' } },
+      { code: de[0], deCertificate: { number: 'DE-CERT-1' } },
+    ]);
+    expect(extension.representations).toEqual([[{ __typename: 'Unit', code: de[0] }, { __typename: 'Unit', code: cn[1] }]]);
+  });
+
+  it('refuses an extension subgraph that does not answer when it is added', async () => {
+    const down = await startExtension({ certified: {} });
+    const url = down.url;
+    await down.stop();
+    const registries = fed.directoryInput.registries.map((r) => (r.name === 'German registry' ? { ...r, extensions: [{ name: 'de-certification', url: extension.url }, { name: 'de-insurance', url }] } : r));
+    // The extension must answer once to be composed; with it unreachable from the start, it is refused.
+    const refused = await fed.gateway.store.apply({ registries });
+    expect(refused.applied).toBe(false);
+    expect(refused.problems.join()).toContain('extension "de-insurance" of "German registry" does not answer');
+  });
+
+  it('keeps answering when a composed extension goes down: its field is null with an error per unit', async () => {
+    await extension.stop();
+    const result = await fed.query(`query($c: [ID!]!) { units(codes: $c) { code deCertificate { number } } }`, { c: [de[0], cn[1]] });
+    expect(result.data.units).toEqual([{ code: de[0], deCertificate: null }, { code: cn[1], deCertificate: null }]);
+    expect(result.errors).toHaveLength(2);
+    for (const error of result.errors!) {
+      expect(error.extensions).toEqual({ code: 'REGISTRY_UNAVAILABLE' });
+      expect(error.message).toContain('extension subgraph "de-certification" of "German registry" is unavailable');
+    }
+  });
+
   it('reports each registry, home and reachability, and keeps serving the others when one goes down', async () => {
     const before = await fed.query(`{ registries { country name home reachable } }`);
     expect(before.data.registries).toEqual([
