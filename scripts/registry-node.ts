@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../lib/database/database.js';
-import { stopOnSignals } from '../lib/server/shutdown.js';
+import { exitOnFailure, stopOnSignals } from '../lib/server/shutdown.js';
 import { startRegistryNode } from '../subgraphs/registry-node.js';
 
 /**
@@ -27,7 +27,7 @@ if (!/^[0-9A-Z]{2}$/.test(country)) {
 const port = Number(values.port);
 const database = await openDatabase(
   values['database-url'] ? { url: values['database-url'] } : { dataDir: values['data-dir'] ?? `data/registry-${country}` },
-);
+).catch(exitOnFailure('open the database'));
 const node = await startRegistryNode({
   node: { country, name: values.name ?? `${country} robot registry` },
   database,

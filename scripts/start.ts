@@ -1,6 +1,6 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import { databaseConfigFromEnv, openDatabase } from '../lib/database/database.js';
-import { stopOnSignals } from '../lib/server/shutdown.js';
+import { exitOnFailure, stopOnSignals } from '../lib/server/shutdown.js';
 import { readDirectoryFile } from '../gateway/directory/registry-directory.js';
 import { startGateway } from '../gateway/gateway-server.js';
 import { startRegistryNode } from '../subgraphs/registry-node.js';
@@ -16,7 +16,7 @@ const host = process.env.HOST ?? '127.0.0.1';
 const country = process.env.COUNTRY ?? 'CN';
 const config = databaseConfigFromEnv(process.env, { dataDir: 'data/registry' });
 
-const database = await openDatabase(config);
+const database = await openDatabase(config).catch(exitOnFailure('open the database'));
 const node = await startRegistryNode({
   node: { country, name: process.env.REGISTRY_NAME ?? 'China national robot registry' },
   database,

@@ -1,6 +1,6 @@
 import { databaseConfigFromEnv, openDatabase } from '../lib/database/database.js';
 import { DATA_SUBGRAPHS, type DataSubgraphName } from '../lib/schema/contract.js';
-import { stopOnSignals } from '../lib/server/shutdown.js';
+import { exitOnFailure, stopOnSignals } from '../lib/server/shutdown.js';
 import { startRegistryNode } from './registry-node.js';
 
 /**
@@ -17,7 +17,7 @@ if (!DATA_SUBGRAPHS.includes(name)) {
 const siblingUrls = Object.fromEntries(
   DATA_SUBGRAPHS.map((sg) => [sg, process.env[`${sg.toUpperCase().replace('-', '_')}_URL`]]).filter(([, url]) => url),
 );
-const database = await openDatabase(databaseConfigFromEnv(process.env, { dataDir: 'data/registry' }));
+const database = await openDatabase(databaseConfigFromEnv(process.env, { dataDir: 'data/registry' })).catch(exitOnFailure('open the database'));
 const node = await startRegistryNode({
   node: { country: process.env.COUNTRY ?? 'CN', name: process.env.REGISTRY_NAME ?? 'China national robot registry' },
   database,

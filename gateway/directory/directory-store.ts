@@ -34,19 +34,22 @@ export class DirectoryStore {
   private state: DirectoryState;
   private readonly listeners = new Set<(next: DirectoryState, previous: DirectoryState) => void>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Without extensions the supergraph is the checked-in one (a test keeps it equal to a fresh composition). */
+  private readonly contractSupergraph = loadSdl('supergraph');
   /** SDL of extension subgraphs by URL, so a briefly unreachable extension does not block reloads. */
   private readonly extensionSdl = new Map<string, string>();
 
   private constructor(
-    state: DirectoryState,
+    directory: RegistryDirectory,
     private readonly options: StoreOptions,
   ) {
-    this.state = state;
+    // Replaced by create() once the directory has been checked and composed.
+    this.state = { directory, supergraphSdl: this.contractSupergraph };
   }
 
   /** The first directory must be valid: a gateway does not start on a broken configuration. */
   static async create(input: unknown, options: StoreOptions = {}): Promise<DirectoryStore> {
-    const store = new DirectoryStore({ directory: buildDirectory(input, { env: options.env }), supergraphSdl: loadSdl('supergraph') }, options);
+    const store = new DirectoryStore(buildDirectory(input, { env: options.env }), options);
     const result = await store.prepare(input, true);
     if ('problems' in result) throw new DirectoryError(result.problems);
     store.state = result.state;
@@ -145,17 +148,12 @@ export class DirectoryStore {
     if (problems.length) return { problems };
     let supergraphSdl: string;
     try {
-      supergraphSdl = extensions.length ? SUPERGRAPH_HEADER + composeSupergraph([...contractSubgraphs(), ...extensions]) : this.contractSupergraph();
+      supergraphSdl = extensions.length ? SUPERGRAPH_HEADER + composeSupergraph([...contractSubgraphs(), ...extensions]) : this.contractSupergraph;
     } catch (error) {
       return { problems: error instanceof CompositionError ? error.errors.map((e) => `composition: ${e}`) : [(error as Error).message] };
     }
     for (const e of extensions) this.extensionSdl.set(e.url, e.typeDefs);
     return { state: { directory, supergraphSdl }, warnings };
-  }
-
-  /** Without extensions the supergraph is the checked-in one (a test keeps it equal to a fresh composition). */
-  private contractSupergraph(): string {
-    return loadSdl('supergraph');
   }
 
   private log(message: string): void {

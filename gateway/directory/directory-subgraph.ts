@@ -14,6 +14,7 @@ interface RegistryView {
 }
 
 type VerificationSource = VerificationFacts & { code: string; checkedAt?: Date };
+type JudgedVerification = VerificationSource & { judgement?: ReturnType<typeof judge> };
 
 /** verifyMany takes a container's worth of codes at most. */
 export const MAX_VERIFY_CODES = 1_000;
@@ -56,10 +57,11 @@ export function directorySubgraphSchema(directory: () => RegistryDirectory, reac
       reachable: (r: RegistryView) => reachable(r.entry),
     },
     Verification: {
-      // Called with the facts gathered from the owning registry (the fields named in @requires).
-      __resolveReference: (ref: VerificationSource) => ref,
-      verdict: (v: VerificationSource) => judgement(v).verdict,
-      reasons: (v: VerificationSource) => judgement(v).reasons,
+      // Called with the facts gathered from the owning registry (the fields named in @requires);
+      // the verdict is judged once here and read by both fields.
+      __resolveReference: (ref: VerificationSource) => ({ ...ref, judgement: judgement(ref) }),
+      verdict: (v: JudgedVerification) => (v.judgement ?? judgement(v)).verdict,
+      reasons: (v: JudgedVerification) => (v.judgement ?? judgement(v)).reasons,
       unit: (v: VerificationSource) => (v.registration?.registered ? { code: v.code } : null),
       checkedAt: (v: VerificationSource) => v.checkedAt ?? new Date(),
     },

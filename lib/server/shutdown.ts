@@ -19,3 +19,11 @@ export function stopOnSignals(stop: () => Promise<void>, log: (message: string) 
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 }
+
+/** For start-up steps a user can get wrong (an unreachable DATABASE_URL): the reason, no stack trace. */
+export function exitOnFailure(what: string): (error: unknown) => never {
+  return (error) => {
+    console.error(`cannot ${what}: ${(error as Error).message}`);
+    process.exit(1);
+  };
+}

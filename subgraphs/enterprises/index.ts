@@ -2,6 +2,7 @@ import type DataLoader from 'dataloader';
 import { registryError } from '../../lib/errors.js';
 import { formatCode } from '../../lib/identity-code/identity-code.js';
 import { readCode, readHomeCode, referenceCode, ownsCode } from '../../lib/subgraph/codes.js';
+import { readReason, readText } from '../../lib/subgraph/text.js';
 import { keyedLoader } from '../../lib/subgraph/keyed-loader.js';
 import { decodeCursor, pageLimit, toPage, type PageArgs } from '../../lib/subgraph/pagination.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
@@ -21,7 +22,6 @@ interface VerificationFacts {
   enterpriseStatus: EnterpriseStatus | null;
 }
 
-const MAX_REASON_LENGTH = 500;
 
 export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders> = {
   name: 'enterprises',
@@ -41,10 +41,7 @@ export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders> = {
     Mutation: {
       async registerEnterprise(_: unknown, { input }: { input: { code: string; name: string } }) {
         const code = readHomeCode(input.code, 'enterprise', node);
-        const name = input.name.trim();
-        if (name.length < 1 || name.length > 200) {
-          throw registryError('BAD_USER_INPUT', 'enterprise name must be 1 to 200 characters');
-        }
+        const name = readText(input.name, 'name', 200, 'enterprise name');
         const row = await insertEnterprise(db, { code, name });
         if (!row) throw registryError('ALREADY_REGISTERED', `enterprise ${code} is already registered`, { input: code });
         return row;
@@ -97,10 +94,3 @@ export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders> = {
   }),
 };
 
-function readReason(input: string): string {
-  const reason = input.trim();
-  if (reason.length < 1 || reason.length > MAX_REASON_LENGTH) {
-    throw registryError('BAD_USER_INPUT', `reason must be 1 to ${MAX_REASON_LENGTH} characters, got ${reason.length}`, { field: 'reason' });
-  }
-  return reason;
-}

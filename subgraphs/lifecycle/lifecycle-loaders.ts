@@ -4,7 +4,6 @@ import { groupedLoader } from '../../lib/subgraph/keyed-loader.js';
 import {
   countFilteredEvents,
   findEventPages,
-  findFilteredEventPages,
   findProvenanceEvents,
   findRemediedRecalls,
   findUnitStates,
@@ -82,7 +81,7 @@ function eventPageLoaders(db: Kysely<LifecycleDb>): EventPageLoaders {
       let loader = byArgs.get(key);
       if (!loader) {
         loader = new DataLoader<string, LifecycleEventRow[]>(async (codes) =>
-          groupByUnit(codes, await (filter ? findFilteredEventPages(db, codes, afterSequence, limit, filter) : findEventPages(db, codes, afterSequence, limit))),
+          groupByUnit(codes, await findEventPages(db, codes, afterSequence, limit, filter)),
         );
         byArgs.set(key, loader);
       }

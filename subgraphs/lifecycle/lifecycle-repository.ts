@@ -14,13 +14,14 @@ export function findUnitStates(db: Kysely<LifecycleDb>, codes: readonly string[]
 /**
  * Up to `limit` events after `afterSequence` for each unit, oldest first, in ONE statement: a lateral
  * join walks the (unit_code, sequence) index once per unit, so a unit with a long history costs no
- * more than a short one.
+ * more than a short one. With a filter, only matching events count (same keyset on sequence).
  */
 export function findEventPages(
   db: Kysely<LifecycleDb>,
   codes: readonly string[],
   afterSequence: number,
   limit: number,
+  filter?: EventFilter | null,
 ): Promise<LifecycleEventRow[]> {
   return db
     .selectFrom(sql<{ code: string }>`(select unnest(${[...codes]}::text[]) as code)`.as('wanted'))
@@ -31,6 +32,7 @@ export function findEventPages(
           .selectAll()
           .whereRef('lifecycle_event.unit_code', '=', 'wanted.code')
           .where('lifecycle_event.sequence', '>', afterSequence)
+          .$if(!!filter, (qb) => qb.where(eventFilterCondition(filter)))
           .orderBy('lifecycle_event.sequence')
           .limit(limit)
           .as('event'),
@@ -132,34 +134,6 @@ export function eventFilterCondition(filter: EventFilter | null | undefined): Ra
   return conditions.length === 0 ? sql<boolean>`true` : sql<boolean>`(${sql.join(conditions, sql` and `)})`;
 }
 
-/** Like findEventPages, restricted to the events the filter matches (same keyset on sequence). */
-export function findFilteredEventPages(
-  db: Kysely<LifecycleDb>,
-  codes: readonly string[],
-  afterSequence: number,
-  limit: number,
-  filter: EventFilter,
-): Promise<LifecycleEventRow[]> {
-  return db
-    .selectFrom(sql<{ code: string }>`(select unnest(${[...codes]}::text[]) as code)`.as('wanted'))
-    .innerJoinLateral(
-      (eb) =>
-        eb
-          .selectFrom('lifecycle_event')
-          .selectAll()
-          .whereRef('lifecycle_event.unit_code', '=', 'wanted.code')
-          .where('lifecycle_event.sequence', '>', afterSequence)
-          .where(eventFilterCondition(filter))
-          .orderBy('lifecycle_event.sequence')
-          .limit(limit)
-          .as('event'),
-      (join) => join.onTrue(),
-    )
-    .selectAll('event')
-    .orderBy('event.unit_code')
-    .orderBy('event.sequence')
-    .execute();
-}
 
 /** Events matching the filter, per unit, in one statement; units with none are absent. */
 export async function countFilteredEvents(db: Kysely<LifecycleDb>, codes: readonly string[], filter: EventFilter): Promise<Map<string, number>> {

@@ -4,6 +4,7 @@ import { formatCode } from '../../lib/identity-code/identity-code.js';
 import { ownsCode, readCode, readHomeCode, referenceCode } from '../../lib/subgraph/codes.js';
 import { groupedLoader, keyedLoader, pageLoader, type PageRequest } from '../../lib/subgraph/keyed-loader.js';
 import { decodeCursor, pageLimit, toPage, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { readReason, readText } from '../../lib/subgraph/text.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { migrations } from './migrations.js';
@@ -47,7 +48,6 @@ interface VerificationFacts {
   openRecallCampaigns: string[];
 }
 
-const MAX_REASON_LENGTH = 500;
 
 interface RegisterInput {
   code: string;
@@ -82,8 +82,8 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
     Mutation: {
       async registerProductModel(_: unknown, { input }: { input: RegisterInput }, ctx: Context) {
         const code = readHomeCode(input.code, 'productModel', node);
-        const name = requireText(input.name, 'name', 200);
-        const category = requireText(input.category, 'category', 100);
+        const name = readText(input.name, 'name', 200, 'product model name');
+        const category = readText(input.category, 'category', 100, 'product model category');
         const enterpriseCode = code.slice(0, 6);
         const [enterprise] = await siblings.lookup<{ status: string }>('enterprises', 'Enterprise', [enterpriseCode], 'status', ctx);
         if (!enterprise) {
@@ -100,7 +100,7 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
       closeRecall: (_: unknown, { code }: { code: string }) => closeRecall(db, node, code),
       async setProductModelStatus(_: unknown, args: { code: string; status: ProductModelStatus; reason: string }, ctx: Context) {
         const code = readHomeCode(args.code, 'productModel', node);
-        const reason = requireReason(args.reason);
+        const reason = readReason(args.reason);
         const row = await changeProductModelStatus(db, code, {
           status: args.status,
           reason,
@@ -186,21 +186,7 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
   }),
 };
 
-function requireText(value: string, field: string, max: number): string {
-  const text = value.trim();
-  if (text.length < 1 || text.length > max) {
-    throw registryError('BAD_USER_INPUT', `product model ${field} must be 1 to ${max} characters`, { field });
-  }
-  return text;
-}
 
-function requireReason(input: string): string {
-  const reason = input.trim();
-  if (reason.length < 1 || reason.length > MAX_REASON_LENGTH) {
-    throw registryError('BAD_USER_INPUT', `reason must be 1 to ${MAX_REASON_LENGTH} characters, got ${reason.length}`, { field: 'reason' });
-  }
-  return reason;
-}
 
 function groupBy<Row>(rows: readonly Row[], keyOf: (row: Row) => string): Map<string, Row[]> {
   const groups = new Map<string, Row[]>();

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import { dropAppendOnly, makeAppendOnly } from '../../lib/database/append-only.js';
+import { dropAppendOnly } from '../../lib/database/append-only.js';
+import { createStatusAuditTable } from '../../lib/database/status-audit.js';
 
 /** Raw SQL (functions, triggers) is not rewritten by Kysely's schema plugin, so it names the schema. */
 const SCHEMA = 'product_models';
@@ -46,25 +47,11 @@ export const migrations: Record<string, Migration> = {
         .addUniqueConstraint('recall_campaign_model_sequence_key', ['model_code', 'sequence'])
         .execute();
 
-      const status = sql`in ('ACTIVE', 'WITHDRAWN')`;
-      await db.schema
-        .createTable('product_model_status_change')
-        .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
-        .addColumn('model_code', 'text', (c) => c.notNull().references('product_model.code'))
-        .addColumn('previous_status', 'text', (c) => c.notNull().check(sql`previous_status ${status}`))
-        .addColumn('status', 'text', (c) => c.notNull().check(sql`status ${status}`))
-        .addColumn('reason', 'text', (c) => c.notNull().check(sql`length(reason) between 1 and 500`))
-        .addColumn('changed_by', 'text')
-        .addColumn('request_id', 'text', (c) => c.notNull())
-        .addColumn('changed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-        .execute();
-      await db.schema
-        .createIndex('product_model_status_change_by_model')
-        .on('product_model_status_change')
-        .columns(['model_code', 'id'])
-        .execute();
-      // An audit trail that can be edited proves nothing.
-      await makeAppendOnly(db, SCHEMA, 'product_model_status_change', 'status changes');
+      await createStatusAuditTable(db, SCHEMA, {
+        table: 'product_model_status_change',
+        subject: { column: 'model_code', references: 'product_model.code' },
+        statuses: ['ACTIVE', 'WITHDRAWN'],
+      });
     },
     async down(db: Kysely<any>) {
       await db.schema.dropTable('product_model_status_change').execute();

@@ -3,6 +3,7 @@ import { registryError } from '../../lib/errors.js';
 import { normaliseCode } from '../../lib/identity-code/identity-code.js';
 import { ownsCode, readHomeCode } from '../../lib/subgraph/codes.js';
 import type { NodeIdentity } from '../../lib/subgraph/subgraph-module.js';
+import { readText } from '../../lib/subgraph/text.js';
 import type { ProductModelsDb } from './product-model-table.js';
 import { closeRecallCampaign, insertRecallCampaign, MAX_CAMPAIGNS_PER_MODEL } from './recall-campaign-repository.js';
 import type { RecallCampaignRow } from './recall-campaign-table.js';
@@ -24,8 +25,8 @@ export interface OpenRecallInput {
 export async function openRecall(db: Kysely<ProductModelsDb>, node: NodeIdentity, input: OpenRecallInput): Promise<RecallCampaignRow> {
   const model = readHomeCode(input.model, 'productModel', node);
   const range = readSerialRange(input.serialFrom, input.serialTo);
-  const defect = readText(input.defect, 'defect');
-  const remedy = readText(input.remedy, 'remedy');
+  const defect = readText(input.defect, 'defect', MAX_TEXT_LENGTH, 'recall defect');
+  const remedy = readText(input.remedy, 'remedy', MAX_TEXT_LENGTH, 'recall remedy');
   const outcome = await insertRecallCampaign(db, { model, ...range, defect, remedy });
   switch (outcome.kind) {
     case 'opened':
@@ -94,10 +95,3 @@ function readSerial(input: string, field: string): string {
   return serial;
 }
 
-function readText(input: string, field: string): string {
-  const text = input.trim();
-  if (text.length < 1 || text.length > MAX_TEXT_LENGTH) {
-    throw registryError('BAD_USER_INPUT', `recall ${field} must be 1 to ${MAX_TEXT_LENGTH} characters, got ${text.length}`, { field });
-  }
-  return text;
-}
