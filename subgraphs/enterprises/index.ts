@@ -52,7 +52,7 @@ export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders> = {
         const row = await changeEnterpriseStatus(db, code, {
           status: args.status,
           reason,
-          changedBy: ctx.caller?.id ?? null,
+          changedBy: ctx.caller?.subject ?? null,
           requestId: ctx.requestId,
         });
         if (!row) throw registryError('UNKNOWN_ENTERPRISE', `enterprise ${code} is not registered`, { input: code });

@@ -104,7 +104,7 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
         const row = await changeProductModelStatus(db, code, {
           status: args.status,
           reason,
-          changedBy: ctx.caller?.id ?? null,
+          changedBy: ctx.caller?.subject ?? null,
           requestId: ctx.requestId,
         });
         if (!row) throw registryError('UNKNOWN_MODEL', `product model ${code} is not registered`, { input: code });
