@@ -1,0 +1,113 @@
+import { registryError } from '../../lib/errors.js';
+import { MAX_CODES_PER_REQUEST } from '../../lib/limits/request-limits.js';
+import { encodeCursor, pageLimit, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { DateTime } from '../../lib/subgraph/scalars.js';
+import { appendEntries, countEntries, listEntries, type AuditFilter } from './audit-repository.js';
+import type { AuditDb, AuditEntryRow, NewAuditEntry } from './audit-table.js';
+import { migrations } from './migrations.js';
+import { normaliseCode } from '../../lib/identity-code/identity-code.js';
+import type { Kysely } from 'kysely';
+import type { RequestContext } from '../../lib/server/request-context.js';
+
+/** The subject the gateway signs its own internal calls with; only it may append. */
+export const GATEWAY_SUBJECT = 'gateway';
+const MAX_BATCH = 1_000;
+
+interface AuditEntryInput {
+  at: Date;
+  requestId: string;
+  subject?: string | null;
+  role?: string | null;
+  country?: string | null;
+  enterprise?: string | null;
+  operationType: string;
+  operationName?: string | null;
+  fields: string[];
+  codes: string[];
+  verdicts: string[];
+  outcome: string;
+}
+
+interface AuditFilterInput {
+  subject?: string | null;
+  role?: string | null;
+  country?: string | null;
+  code?: string | null;
+  operationType?: string | null;
+  from?: Date | null;
+  before?: Date | null;
+}
+
+/** The home node's audit log (schema/audit.graphql): not part of the partner contract. */
+export const auditSubgraph = {
+  name: 'audit' as const,
+  schema: 'audit',
+  migrations,
+  loaders: () => ({}),
+  resolvers: ({ db }: { db: Kysely<AuditDb> }) => ({
+    DateTime,
+    Query: {
+      async auditLog(_: unknown, args: PageArgs & { filter?: AuditFilterInput | null }) {
+        const limit = pageLimit(args.first);
+        const before = readCursor(args.after);
+        const filter = readFilter(args.filter);
+        const [rows, total] = await Promise.all([listEntries(db, filter, before, limit + 1), countEntries(db, filter)]);
+        const nodes = rows.slice(0, limit);
+        const edges = nodes.map((row) => ({ cursor: encodeCursor(row.id), node: row }));
+        return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: total };
+      },
+    },
+    Mutation: {
+      async appendAudit(_: unknown, { entries }: { entries: AuditEntryInput[] }, ctx: RequestContext) {
+        if (ctx.caller?.subject !== GATEWAY_SUBJECT) {
+          throw registryError('FORBIDDEN' as never, 'only the gateway appends to the audit log');
+        }
+        if (entries.length > MAX_BATCH) throw registryError('LIMIT_EXCEEDED', `at most ${MAX_BATCH} entries per call, got ${entries.length}`, { max: MAX_BATCH });
+        return appendEntries(db, entries.map(toRow));
+      },
+    },
+    AuditEntry: {
+      requestId: (row: AuditEntryRow) => row.request_id,
+      operationType: (row: AuditEntryRow) => row.operation_type,
+      operationName: (row: AuditEntryRow) => row.operation_name,
+    },
+  }),
+};
+
+const short = (value: string | null | undefined, max = 200): string | null => (value == null ? null : value.slice(0, max));
+
+function toRow(entry: AuditEntryInput): NewAuditEntry {
+  return {
+    at: entry.at,
+    request_id: entry.requestId.slice(0, 128),
+    subject: short(entry.subject),
+    role: short(entry.role, 32),
+    country: short(entry.country, 2),
+    enterprise: short(entry.enterprise, 6),
+    operation_type: entry.operationType.slice(0, 16),
+    operation_name: short(entry.operationName),
+    fields: entry.fields.slice(0, 100).map((f) => f.slice(0, 100)),
+    codes: entry.codes.slice(0, MAX_CODES_PER_REQUEST).map((c) => normaliseCode(c).slice(0, 64)),
+    verdicts: entry.verdicts.slice(0, MAX_CODES_PER_REQUEST).map((v) => v.slice(0, 16)),
+    outcome: entry.outcome.slice(0, 500),
+  };
+}
+
+function readFilter(input: AuditFilterInput | null | undefined): AuditFilter {
+  return {
+    subject: input?.subject ?? null,
+    role: input?.role ?? null,
+    country: input?.country ?? null,
+    code: input?.code ? normaliseCode(input.code) : null,
+    operationType: input?.operationType ?? null,
+    from: input?.from ?? null,
+    before: input?.before ?? null,
+  };
+}
+
+function readCursor(cursor: string | null | undefined): string | null {
+  if (cursor === null || cursor === undefined) return null;
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^\d{1,19}$/.test(id)) throw registryError('BAD_USER_INPUT', `after is not a cursor returned by auditLog: ${JSON.stringify(cursor.slice(0, 50))}`);
+  return id;
+}
