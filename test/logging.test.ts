@@ -112,3 +112,12 @@ describe('logging: an internal failure', () => {
     }
   });
 });
+
+describe('logging: the logger itself', () => {
+  it('redacts an Authorization header even when a header map is logged by mistake', () => {
+    const { logger, raw } = captureLogs();
+    logger.info({ headers: { authorization: SECRET }, req: { headers: { authorization: SECRET } } }, 'headers');
+    expect(raw).toHaveLength(1);
+    expect(raw[0]).not.toContain('s3cret-token-never-logged');
+  });
+});
