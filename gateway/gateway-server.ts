@@ -1,9 +1,10 @@
 import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
+import { rootLogger, type Logger } from '../lib/logging/logger.js';
 import { DATA_SUBGRAPHS, DIRECTORY_SUBGRAPH, type DataSubgraphName } from '../lib/schema/contract.js';
 import { startGraphQLServer, type RunningServer } from '../lib/server/http-server.js';
-import { maskInternalErrors } from '../lib/server/mask-errors.js';
+import { logRequestErrors, maskInternalErrors } from '../lib/server/mask-errors.js';
 import type { RequestContext } from '../lib/server/request-context.js';
 import { directorySubgraphSchema } from './directory/directory-subgraph.js';
 import { DirectoryStore, type StoreOptions } from './directory/directory-store.js';
@@ -21,11 +22,14 @@ export interface GatewayOptions {
   /** How often each registry is probed for `registries { reachable }` and /health/ready. */
   probeIntervalMs?: number;
   examples?: { title: string; query: string }[];
+  /** Where the gateway's lines go (default the root logger); tests pass one that collects them. */
+  logger?: Logger;
 }
 
 /** Builds the gateway without listening, so tests and the start script share one definition. */
 export async function createGateway(options: GatewayOptions) {
   const store = options.directory instanceof DirectoryStore ? options.directory : await DirectoryStore.create(options.directory, options.store);
+  const log = (options.logger ?? rootLogger()).child({ service: 'gateway' });
   const client = new RegistryClient();
   const directory = () => store.directory;
   const directorySchema = directorySubgraphSchema(directory, (entry) => client.healthOf(entry).reachable);
@@ -42,7 +46,7 @@ export async function createGateway(options: GatewayOptions) {
         try {
           update(next.supergraphSdl);
         } catch (error) {
-          console.error('[gateway] supergraph update failed; still serving the previous one', error);
+          log.error({ err: error }, 'supergraph update failed; still serving the previous one');
         }
       });
       return { supergraphSdl: store.supergraphSdl, cleanup: async () => void off() };
@@ -55,12 +59,12 @@ export async function createGateway(options: GatewayOptions) {
   });
   const apollo = new ApolloServer<RequestContext>({
     gateway,
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled(), logRequestErrors()],
     includeStacktraceInErrorResponses: false,
-    formatError: maskInternalErrors('gateway'),
+    formatError: maskInternalErrors(),
   });
   const probeAll = () => Promise.all(store.directory.registries.map((r) => client.probe(r)));
-  return { apollo, gateway, store, client, probeAll };
+  return { apollo, gateway, store, client, probeAll, log };
 }
 
 export interface RunningGateway extends RunningServer {
@@ -70,7 +74,7 @@ export interface RunningGateway extends RunningServer {
 }
 
 export async function startGateway(options: GatewayOptions & { port?: number; host?: string }): Promise<RunningGateway> {
-  const { apollo, store, client, probeAll } = await createGateway(options);
+  const { apollo, store, client, probeAll, log } = await createGateway(options);
   const stopWatching = options.directoryFile ? store.watchFile(options.directoryFile) : () => undefined;
   const probe = setInterval(() => void probeAll(), options.probeIntervalMs ?? 15_000);
   probe.unref();
@@ -87,6 +91,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
         return { registries };
       },
       landingPage: landingPage(options.examples ?? []),
+      log,
     },
     options.port ?? 0,
     options.host,

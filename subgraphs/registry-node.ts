@@ -1,4 +1,5 @@
 import type { Database } from '../lib/database/database.js';
+import type { Logger } from '../lib/logging/logger.js';
 import type { DataSubgraphName } from '../lib/schema/contract.js';
 import type { RunningServer } from '../lib/server/http-server.js';
 import { httpSiblingClient } from '../lib/subgraph/sibling-client.js';
@@ -26,6 +27,8 @@ export interface RegistryNodeOptions {
   /** Run only these subgraphs (docker-compose runs one per container); siblings' URLs then come from `siblingUrls`. */
   only?: DataSubgraphName[];
   siblingUrls?: Partial<Record<DataSubgraphName, string>>;
+  /** Where the node's lines go (default the root logger); tests pass one that collects them. */
+  logger?: Logger;
 }
 
 export interface RunningNode {
@@ -49,6 +52,7 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
         siblings,
         port: options.ports?.[name] ?? 0,
         host: options.host,
+        logger: options.logger,
       });
       servers.push(server);
       urls[name] = server.url;

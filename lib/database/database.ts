@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Dialect, type LogEvent } from 'kysely';
 import pg from 'pg';
+import { rootLogger } from '../logging/logger.js';
 import { PGliteDialect } from './pglite-dialect.js';
 
 /** `url` = Postgres connection string; else PGlite at `dataDir`, or in memory when omitted. */
@@ -163,7 +164,7 @@ class DatabaseBase implements Database {
         listener(event);
       } catch (err) {
         // A broken listener must not fail the query that triggered it.
-        console.error('[database] statement listener threw:', err);
+        rootLogger().error({ err }, 'database statement listener threw');
       }
     }
   }
@@ -224,7 +225,7 @@ async function openPostgres(url: string): Promise<Database> {
   });
   // Without a listener an idle client's error (server restart, network drop)
   // is an unhandled 'error' event and crashes the process.
-  pool.on('error', (err) => console.error(`[database] idle client error (${describe}):`, err.message));
+  pool.on('error', (err) => rootLogger().error({ err, database: describe }, 'database idle client error'));
 
   // Handed to every forSchema Kysely: they share the pool, and their
   // destroy() must not end it (close() does, once).

@@ -24,6 +24,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { rootLogger } from '../logging/logger.js';
 
 export interface PGliteDialectConfig {
   /** Owned by the caller: destroying the Kysely instance does not close it. */
@@ -138,7 +139,7 @@ class PGliteDriver implements Driver {
       // Never hand an open transaction to the next user of the session (e.g. a
       // raw `begin` inside db.connection() that was never committed).
       if (!this.#pglite.closed && this.#pglite.isInTransaction()) {
-        console.warn('[database] PGlite connection released inside an open transaction; rolling it back');
+        rootLogger().warn('PGlite connection released inside an open transaction; rolling it back');
         await this.#pglite.exec('rollback');
       }
     } finally {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { rootLogger, type Logger } from '../logging/logger.js';
 import { requestContextFromHeaders, type RequestContext } from './request-context.js';
 
 export interface GraphQLHttpOptions<TContext extends BaseContext> {
@@ -18,6 +19,10 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   maxBodyBytes?: number;
   /** Extra routes tried before GraphQL; return true when handled. */
   routes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
+  /** Service name on every line when `log` is not given. */
+  name?: string;
+  /** The service's logger; each request logs through a child carrying its request id. */
+  log?: Logger;
 }
 
 export interface RunningServer {
@@ -40,19 +45,25 @@ export async function startGraphQLServer<TContext extends BaseContext>(
   host = '127.0.0.1',
 ): Promise<RunningServer> {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const serviceLog = options.log ?? rootLogger().child({ service: options.name ?? 'graphql' });
   let stopping = false;
   const server = createServer((req, res) => {
-    handle(req, res).catch((error) => {
-      console.error('unhandled request error', error);
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal error' }] });
-      else res.destroy();
-    });
+    const started = performance.now();
+    const request: Exchange = { context: requestContextFromHeaders(req.headers, serviceLog) };
+    handle(req, res, request)
+      .catch((error) => {
+        request.context.log.error({ err: error }, 'unhandled request error');
+        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal error' }] });
+        else res.destroy();
+      })
+      .finally(() => logAccess(req, res, request, performance.now() - started));
   });
   // Keep-alive sockets must not hold shutdown hostage; the gateway reconnects.
   server.keepAliveTimeout = 5_000;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    exchange.path = url.pathname;
     if (url.pathname === '/health/live') return sendJson(res, 200, { status: 'live' });
     if (url.pathname === '/health/ready') {
       if (stopping) return sendJson(res, 503, { status: 'stopping' });
@@ -89,10 +100,12 @@ export async function startGraphQLServer<TContext extends BaseContext>(
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const requestContext = requestContextFromHeaders(req.headers);
+    const requestContext = exchange.context;
+    exchange.operation = operationName(req.method === 'POST' ? body : Object.fromEntries(url.searchParams));
     const response = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: () => options.context(requestContext),
+      // Kept so the access line sees the caller that access control put on the context.
+      context: async () => (exchange.built = await options.context(requestContext)),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     // While stopping, tell keep-alive clients not to reuse this socket so close() completes promptly.
@@ -123,6 +136,44 @@ export async function startGraphQLServer<TContext extends BaseContext>(
       await options.apollo.stop();
     },
   };
+}
+
+/** One request as the access line sees it. */
+interface Exchange {
+  context: RequestContext;
+  path?: string;
+  operation?: string;
+  built?: { caller?: RequestContext['caller'] };
+}
+
+// Probes hit every few seconds; they are logged only at debug so the access log stays readable.
+const PROBES = new Set(['/health/live', '/health/ready']);
+
+function logAccess(req: IncomingMessage, res: ServerResponse, exchange: Exchange, ms: number): void {
+  const log = exchange.context.log;
+  const probe = PROBES.has(exchange.path ?? '');
+  if (!log.isLevelEnabled(probe ? 'debug' : 'info')) return;
+  const caller = exchange.built?.caller ?? exchange.context.caller;
+  const line = {
+    method: req.method,
+    path: exchange.path ?? req.url,
+    status: res.statusCode,
+    ms: Math.round(ms * 10) / 10,
+    ...(exchange.operation ? { operation: exchange.operation } : {}),
+    ...(caller ? { caller: caller.subject } : {}),
+  };
+  if (probe) log.debug(line, 'request');
+  else log.info(line, 'request');
+}
+
+const OPERATION = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/;
+
+/** The operation's name as the client gave it, or as the query's first definition names it. */
+function operationName(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const { operationName: given, query } = body as { operationName?: unknown; query?: unknown };
+  if (typeof given === 'string' && given) return given.slice(0, 100);
+  return typeof query === 'string' ? OPERATION.exec(query.slice(0, 300))?.[1] : undefined;
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<string | null> {

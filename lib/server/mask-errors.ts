@@ -1,11 +1,13 @@
-import type { GraphQLFormattedError } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { REGISTRY_ERROR_CODES } from '../errors.js';
+import { rootLogger, type Logger } from '../logging/logger.js';
 
 /**
  * Errors we raise on purpose carry an `extensions.code` of ours; anything else is a bug or an
  * infrastructure failure whose message may leak SQL, hosts or stack traces, so clients get a generic
- * message and the log gets the detail.
+ * message and the log gets the detail (`logRequestErrors`, which knows the request id).
  */
 const OURS = new Set<string>([
   ...REGISTRY_ERROR_CODES,
@@ -14,19 +16,49 @@ const OURS = new Set<string>([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
-export function maskInternalErrors(service: string) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const code = formatted.extensions?.code;
-    if (typeof code === 'string' && OURS.has(code)) {
+function isOurs(code: unknown): code is string {
+  return typeof code === 'string' && OURS.has(code);
+}
+
+/** Apollo's formatError: masking only. It gets no request context, so it logs nothing. */
+export function maskInternalErrors() {
+  return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
+    if (isOurs(formatted.extensions?.code)) {
       // serviceName is gateway topology, not something a client should code against.
       const { stacktrace: _stack, serviceName: _service, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
-    console.error(`[${service}] internal error`, unwrapResolverError(error));
     return {
       message: 'internal error in the registry; the request id identifies it in the logs',
       ...(formatted.path ? { path: formatted.path } : {}),
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     };
   };
+}
+
+/**
+ * Logs each error of a response through the request's logger, so the line carries the request id:
+ * the ones `maskInternalErrors` hides at error with the error itself, the client's own at info.
+ */
+export function logRequestErrors<TContext extends { log?: Logger }>(): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          const log = contextValue.log ?? rootLogger();
+          for (const error of errors) logOne(log, error);
+        },
+      };
+    },
+  };
+}
+
+function logOne(log: Logger, error: GraphQLError): void {
+  const code = error.extensions?.code;
+  const path = error.path?.join('.');
+  // The cause of an unavailable dependency is logged where the call failed; this is the request's view.
+  if (code === 'REGISTRY_UNAVAILABLE') return void log.warn({ code, path }, error.message);
+  if (isOurs(code)) return void log.info({ code, path }, error.message);
+  const service = error.extensions?.serviceName;
+  log.error({ err: unwrapResolverError(error), path, ...(service ? { subgraph: service } : {}) }, 'internal error');
 }

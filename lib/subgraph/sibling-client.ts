@@ -43,12 +43,12 @@ export function httpSiblingClient(urls: () => Partial<Record<DataSubgraphName, s
         });
         body = (await response.json()) as typeof body;
       } catch (error) {
-        console.error(`[${context.requestId}] ${subgraph} lookup failed`, error);
+        context.log.error({ err: error, subgraph }, 'sibling lookup failed');
         throw registryError('REGISTRY_UNAVAILABLE', `the ${subgraph} service of this registry did not answer; nothing was written`);
       }
       const entities = body.data?._entities;
       if (!entities || entities.length !== codes.length) {
-        console.error(`[${context.requestId}] ${subgraph} lookup returned`, body.errors);
+        context.log.error({ subgraph, errors: body.errors }, 'sibling lookup returned no entities');
         throw registryError('REGISTRY_UNAVAILABLE', `the ${subgraph} service of this registry failed; nothing was written`);
       }
       return entities;

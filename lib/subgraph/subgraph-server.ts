@@ -5,10 +5,11 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse } from 'graphql';
 import type { Database } from '../database/database.js';
+import { rootLogger, type Logger } from '../logging/logger.js';
 import { migrateSchema } from '../database/migrate.js';
 import { loadSdl } from '../schema/contract.js';
 import { startGraphQLServer, type RunningServer } from '../server/http-server.js';
-import { maskInternalErrors } from '../server/mask-errors.js';
+import { logRequestErrors, maskInternalErrors } from '../server/mask-errors.js';
 import type { SiblingClient } from './sibling-client.js';
 import type { NodeIdentity, SubgraphContext, SubgraphDeps, SubgraphModule } from './subgraph-module.js';
 
@@ -18,6 +19,8 @@ export interface SubgraphServerOptions {
   siblings: SiblingClient;
   port?: number;
   host?: string;
+  /** The node's logger (default the root one); the subgraph logs through a child naming it. */
+  logger?: Logger;
 }
 
 /** Migrates the subgraph's schema, then serves it over HTTP. */
@@ -32,15 +35,16 @@ export async function startSubgraph<DB, L>(
     // buildSubgraphSchema types resolvers with an unknown context; ours is SubgraphContext<L>.
     schema: buildSubgraphSchema({ typeDefs: parse(loadSdl(module.name)), resolvers: module.resolvers(deps) as GraphQLResolverMap<unknown> }),
     // Traces cost time on every request and no gateway here asks for them.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), logRequestErrors()],
     includeStacktraceInErrorResponses: false,
-    formatError: maskInternalErrors(module.name),
+    formatError: maskInternalErrors(),
   });
   return startGraphQLServer(
     {
       apollo,
       context: async (request) => ({ ...request, loaders: module.loaders(deps) }),
       ready: () => options.database.ping(),
+      log: (options.logger ?? rootLogger()).child({ service: module.name, country: options.node.country }),
     },
     options.port ?? 0,
     options.host,
