@@ -7,6 +7,7 @@ import { maskInternalErrors } from '../lib/server/mask-errors.js';
 import type { RequestContext } from '../lib/server/request-context.js';
 import { directorySubgraphSchema } from './directory/directory-subgraph.js';
 import { DirectoryStore, type StoreOptions } from './directory/directory-store.js';
+import type { Identity } from './identity/identity-from-env.js';
 import { landingPage } from './landing-page.js';
 import { ExtensionDataSource } from './routing/extension-data-source.js';
 import { RegistryClient } from './routing/registry-client.js';
@@ -21,6 +22,8 @@ export interface GatewayOptions {
   /** How often each registry is probed for `registries { reachable }` and /health/ready. */
   probeIntervalMs?: number;
   examples?: { title: string; query: string }[];
+  /** Who is calling (gateway/identity, identityFromEnv); absent, every caller is anonymous. */
+  identity?: Identity;
 }
 
 /** Builds the gateway without listening, so tests and the start script share one definition. */
@@ -87,6 +90,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
         return { registries };
       },
       landingPage: landingPage(options.examples ?? []),
+      authenticate: options.identity?.authenticate,
     },
     options.port ?? 0,
     options.host,

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
-import { requestContextFromHeaders, type RequestContext } from './request-context.js';
+import { HttpRefusal } from './http-refusal.js';
+import { requestContextFromHeaders, type Caller, type RequestContext } from './request-context.js';
 
 export interface GraphQLHttpOptions<TContext extends BaseContext> {
   apollo: ApolloServer<TContext>;
@@ -18,6 +19,8 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   maxBodyBytes?: number;
   /** Extra routes tried before GraphQL; return true when handled. */
   routes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
+  /** Who is calling, run before the body is read; an HttpRefusal (a 401) is answered and nothing executes. */
+  authenticate?: (req: IncomingMessage) => Promise<Caller | null>;
 }
 
 export interface RunningServer {
@@ -72,6 +75,20 @@ export async function startGraphQLServer<TContext extends BaseContext>(
     }
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: `no route ${url.pathname}; try /graphql` });
 
+    const requestContext = requestContextFromHeaders(req.headers);
+    res.setHeader('x-request-id', requestContext.requestId);
+    if (options.authenticate) {
+      try {
+        requestContext.caller = await options.authenticate(req);
+      } catch (error) {
+        if (!(error instanceof HttpRefusal)) throw error;
+        requestContext.log.info({ status: error.status, reason: error.message }, 'request refused');
+        return sendRefusal(res, error);
+      }
+      const caller = requestContext.caller;
+      if (caller) requestContext.log = requestContext.log.child({ subject: caller.subject, role: caller.role });
+    }
+
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBody) return sendGraphQLError(res, 413, `request body over the ${maxBody}-byte limit`);
     const raw = await readBody(req, maxBody);
@@ -89,7 +106,6 @@ export async function startGraphQLServer<TContext extends BaseContext>(
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const requestContext = requestContextFromHeaders(req.headers);
     const response = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: () => options.context(requestContext),
@@ -97,7 +113,6 @@ export async function startGraphQLServer<TContext extends BaseContext>(
     for (const [key, value] of response.headers) res.setHeader(key, value);
     // While stopping, tell keep-alive clients not to reuse this socket so close() completes promptly.
     if (stopping) res.setHeader('connection', 'close');
-    res.setHeader('x-request-id', requestContext.requestId);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') return void res.end(response.body.string);
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
@@ -143,6 +158,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(value));
+}
+
+function sendRefusal(res: ServerResponse, refusal: HttpRefusal): void {
+  for (const [key, value] of Object.entries(refusal.headers)) res.setHeader(key, value);
+  // The body is never read: close the connection rather than leave an unread upload on it.
+  res.setHeader('connection', 'close');
+  sendJson(res, refusal.status, { errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
 }
 
 function sendGraphQLError(res: ServerResponse, status: number, message: string): void {
