@@ -8,6 +8,7 @@ import { logRequestErrors, maskInternalErrors } from '../lib/server/mask-errors.
 import type { RequestContext } from '../lib/server/request-context.js';
 import { directorySubgraphSchema } from './directory/directory-subgraph.js';
 import { DirectoryStore, type StoreOptions } from './directory/directory-store.js';
+import type { Identity } from './identity/identity-from-env.js';
 import { landingPage } from './landing-page.js';
 import { ExtensionDataSource } from './routing/extension-data-source.js';
 import { RegistryClient } from './routing/registry-client.js';
@@ -24,6 +25,8 @@ export interface GatewayOptions {
   examples?: { title: string; query: string }[];
   /** Where the gateway's lines go (default the root logger); tests pass one that collects them. */
   logger?: Logger;
+  /** Who is calling (gateway/identity, identityFromEnv); absent, every caller is anonymous. */
+  identity?: Identity;
 }
 
 /** Builds the gateway without listening, so tests and the start script share one definition. */
@@ -92,6 +95,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
       },
       landingPage: landingPage(options.examples ?? []),
       log,
+      authenticate: options.identity?.authenticate,
     },
     options.port ?? 0,
     options.host,

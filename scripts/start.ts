@@ -3,6 +3,7 @@ import { databaseConfigFromEnv, openDatabase } from '../lib/database/database.js
 import { exitOnFailure, stopOnSignals } from '../lib/server/shutdown.js';
 import { readDirectoryFile } from '../gateway/directory/registry-directory.js';
 import { startGateway } from '../gateway/gateway-server.js';
+import { identityFromEnv } from '../gateway/identity/identity-from-env.js';
 import { startRegistryNode } from '../subgraphs/registry-node.js';
 import { exampleQueries } from './demo/examples.js';
 import { seedDemoData, DEMO_CODES, VERDICT_EXAMPLES } from './demo/seed.js';
@@ -15,6 +16,8 @@ const port = Number(process.env.PORT ?? 4000);
 const host = process.env.HOST ?? '127.0.0.1';
 const country = process.env.COUNTRY ?? 'CN';
 const config = databaseConfigFromEnv(process.env, { dataDir: 'data/registry' });
+// Before anything starts: NODE_ENV=production without JWKS settings stops here with the reason.
+const identity = await identityFromEnv({ dataDir: process.env.DATA_DIR ?? 'data', env: process.env }).catch(exitOnFailure('configure caller identity'));
 
 const database = await openDatabase(config).catch(exitOnFailure('open the database'));
 const node = await startRegistryNode({
@@ -31,7 +34,7 @@ const withHome = (file: string | undefined) => ({
   registries: [homeEntry, ...(file ? ((readDirectoryFile(file) as { registries?: { home?: boolean }[] }).registries ?? []).filter((r) => !r.home) : [])],
 });
 const examples = exampleQueries(DEMO_CODES);
-const gateway = await startGateway({ directory: withHome(directoryFile), port, host, examples });
+const gateway = await startGateway({ directory: withHome(directoryFile), port, host, examples, identity });
 if (directoryFile) {
   watchFile(directoryFile, { interval: 1_000 }, () => {
     try {
@@ -54,6 +57,7 @@ Robot identity registry federation
   database : ${config.url ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}
   demo data: ${seeded ? 'seeded now' : 'already present'}
   directory: ${directoryFile ? `home + partners from ${directoryFile} (watched)` : 'home registry only (set DIRECTORY_FILE to add partners)'}
+  identity : ${identity.description}
   subgraphs: ${Object.entries(node.urls).map(([name, url]) => `${name} ${url}`).join(', ')}
 
 GraphQL endpoint (open it in a browser for a query page, or POST JSON to it):

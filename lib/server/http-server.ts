@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { rootLogger, type Logger } from '../logging/logger.js';
-import { requestContextFromHeaders, type RequestContext } from './request-context.js';
+import { HttpRefusal } from './http-refusal.js';
+import { requestContextFromHeaders, type Caller, type RequestContext } from './request-context.js';
 
 export interface GraphQLHttpOptions<TContext extends BaseContext> {
   apollo: ApolloServer<TContext>;
@@ -23,6 +24,8 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   name?: string;
   /** The service's logger; each request logs through a child carrying its request id. */
   log?: Logger;
+  /** Who is calling, run before the body is read; an HttpRefusal (a 401) is answered and nothing executes. */
+  authenticate?: (req: IncomingMessage) => Promise<Caller | null>;
 }
 
 export interface RunningServer {
@@ -83,6 +86,20 @@ export async function startGraphQLServer<TContext extends BaseContext>(
     }
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: `no route ${url.pathname}; try /graphql` });
 
+    const requestContext = exchange.context;
+    res.setHeader('x-request-id', requestContext.requestId);
+    if (options.authenticate) {
+      try {
+        requestContext.caller = await options.authenticate(req);
+      } catch (error) {
+        if (!(error instanceof HttpRefusal)) throw error;
+        requestContext.log.info({ status: error.status, reason: error.message }, 'request refused');
+        return sendRefusal(res, error);
+      }
+      const caller = requestContext.caller;
+      if (caller) requestContext.log = requestContext.log.child({ subject: caller.subject, role: caller.role });
+    }
+
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBody) return sendGraphQLError(res, 413, `request body over the ${maxBody}-byte limit`);
     const raw = await readBody(req, maxBody);
@@ -100,7 +117,6 @@ export async function startGraphQLServer<TContext extends BaseContext>(
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const requestContext = exchange.context;
     exchange.operation = operationName(req.method === 'POST' ? body : Object.fromEntries(url.searchParams));
     const response = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
@@ -110,7 +126,6 @@ export async function startGraphQLServer<TContext extends BaseContext>(
     for (const [key, value] of response.headers) res.setHeader(key, value);
     // While stopping, tell keep-alive clients not to reuse this socket so close() completes promptly.
     if (stopping) res.setHeader('connection', 'close');
-    res.setHeader('x-request-id', requestContext.requestId);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') return void res.end(response.body.string);
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
@@ -194,6 +209,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(value));
+}
+
+function sendRefusal(res: ServerResponse, refusal: HttpRefusal): void {
+  for (const [key, value] of Object.entries(refusal.headers)) res.setHeader(key, value);
+  // The body is never read: close the connection rather than leave an unread upload on it.
+  res.setHeader('connection', 'close');
+  sendJson(res, refusal.status, { errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
 }
 
 function sendGraphQLError(res: ServerResponse, status: number, message: string): void {
