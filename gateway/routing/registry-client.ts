@@ -90,7 +90,11 @@ export class RegistryClient {
   async send(registry: RegistryEntry, subgraph: DataSubgraphName, options: ProcessOptions): Promise<GatewayResponse> {
     const refusal = this.gate.refusal(registry.name);
     if (refusal) throw new RegistryUnavailableError(registry, refusal);
-    return this.sendUnchecked(registry, subgraph, options);
+    return this.post(
+      { key: registry.name, url: registry.subgraphs[subgraph], headers: registry.headers, limits: registry.limits },
+      options,
+      `${subgraph} of "${registry.name}"`,
+    );
   }
 
   async sendToExtension(extension: ExtensionEntry, options: ProcessOptions) {
@@ -118,28 +122,22 @@ export class RegistryClient {
 
   /**
    * A cheap `{ __typename }` to every subgraph of the registry, through its guard; updates its health.
-   * A registry not yet trusted is conformance-checked instead of served: this is where it gets in.
+   * For a registry that has yet to pass, the conformance check is the probe: it notices the first answer,
+   * and the guard collects no failures from the time the registry was not serving anyway.
    */
   async probe(registry: RegistryEntry): Promise<RegistryHealth> {
-    await Promise.all([
-      ...(Object.keys(registry.subgraphs) as DataSubgraphName[]).map((subgraph) =>
-        this.sendUnchecked(registry, subgraph, {
+    await this.gate.recheck(registry.name);
+    if (this.gate.refusal(registry.name) !== null) return this.healthOf(registry);
+    await Promise.all(
+      (Object.keys(registry.subgraphs) as DataSubgraphName[]).map((subgraph) =>
+        this.send(registry, subgraph, {
           kind: 'health check',
           request: { query: 'query RegistryProbe { __typename }' },
           context: {},
         } as unknown as ProcessOptions).catch(() => undefined),
       ),
-      this.gate.recheck(registry.name),
-    ]);
-    return this.healthOf(registry);
-  }
-
-  private sendUnchecked(registry: RegistryEntry, subgraph: DataSubgraphName, options: ProcessOptions): Promise<GatewayResponse> {
-    return this.post(
-      { key: registry.name, url: registry.subgraphs[subgraph], headers: registry.headers, limits: registry.limits },
-      options,
-      `${subgraph} of "${registry.name}"`,
     );
+    return this.healthOf(registry);
   }
 
   private async post(target: Target, options: ProcessOptions, label: string): Promise<GatewayResponse> {
