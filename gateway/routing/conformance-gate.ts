@@ -1,5 +1,5 @@
 import { rootLogger } from '../../lib/logging/logger.js';
-import { checkRegistry, type RegistryReport } from '../conformance/check-registry.js';
+import { checkRegistry } from '../conformance/check-registry.js';
 import { sameEndpoints, type RegistryDirectory, type RegistryEntry } from '../directory/registry-directory.js';
 
 /** Where a registry stands with the conformance check (design: "Trust"). */
@@ -15,8 +15,6 @@ interface Hold {
   conformance: Exclude<Conformance, { status: 'passed' }>;
 }
 
-export type CheckRegistry = (entry: RegistryEntry) => Promise<RegistryReport>;
-
 /**
  * Registries that serve nothing until they pass the conformance check: those the directory store could
  * not check because they did not answer when they were added (or their endpoints changed). Each probe
@@ -24,9 +22,8 @@ export type CheckRegistry = (entry: RegistryEntry) => Promise<RegistryReport>;
  */
 export class ConformanceGate {
   private readonly holds = new Map<string, Hold>();
-  private readonly running = new Map<string, Promise<void>>();
-
-  constructor(private readonly check: CheckRegistry = checkRegistry) {}
+  /** One check at a time per hold (a reload that replaces the hold may start another). */
+  private readonly running = new WeakMap<Hold, Promise<void>>();
 
   /** After a reload: holds the registries the store accepted unchecked, keeps holds on unchanged ones, drops the rest. */
   sync(directory: RegistryDirectory, unverified: readonly string[]): void {
@@ -57,15 +54,15 @@ export class ConformanceGate {
   recheck(name: string): Promise<void> {
     const hold = this.holds.get(name);
     if (!hold) return Promise.resolve();
-    const running = this.running.get(name);
+    const running = this.running.get(hold);
     if (running) return running;
-    const run = this.run(name, hold).finally(() => this.running.delete(name));
-    this.running.set(name, run);
+    const run = this.run(name, hold).finally(() => this.running.delete(hold));
+    this.running.set(hold, run);
     return run;
   }
 
   private async run(name: string, hold: Hold): Promise<void> {
-    const report = await this.check(hold.entry);
+    const report = await checkRegistry(hold.entry);
     // A reload replaced or removed the hold meanwhile: this report is about endpoints no longer in use.
     if (this.holds.get(name) !== hold) return;
     const log = rootLogger().child({ registry: name });

@@ -5,7 +5,7 @@ import { rootLogger } from '../../lib/logging/logger.js';
 import { requestContextHeaders, type RequestContext } from '../../lib/server/request-context.js';
 import type { ExtensionEntry, RegistryDirectory, RegistryEntry } from '../directory/registry-directory.js';
 import type { RegistryLimits } from '../directory/registry-limits.js';
-import { ConformanceGate, type CheckRegistry, type Conformance } from './conformance-gate.js';
+import { ConformanceGate, type Conformance } from './conformance-gate.js';
 import { extensionKey, GuardPool, guardTargets } from './guard-pool.js';
 import { GuardRejection, type CircuitStatus } from './registry-guard.js';
 
@@ -69,12 +69,11 @@ class MalformedAnswer extends Error {}
  */
 export class RegistryClient {
   private readonly guards = new GuardPool();
-  private readonly gate: ConformanceGate;
+  private readonly gate = new ConformanceGate();
   private readonly health = new Map<string, { ok: number | null; failure: { at: number; reason: string } | null }>();
   private readonly lastLogged = new Map<string, number>();
 
-  constructor(installed: InstalledDirectory, options: { check?: CheckRegistry } = {}) {
-    this.gate = new ConformanceGate(options.check);
+  constructor(installed: InstalledDirectory) {
     this.install(installed);
   }
 
