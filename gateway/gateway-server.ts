@@ -33,7 +33,9 @@ export interface GatewayOptions {
 export async function createGateway(options: GatewayOptions) {
   const store = options.directory instanceof DirectoryStore ? options.directory : await DirectoryStore.create(options.directory, options.store);
   const log = (options.logger ?? rootLogger()).child({ service: 'gateway' });
-  const client = new RegistryClient();
+  // Live state (guards, health, trust) follows the directory's plain data across reloads.
+  const client = new RegistryClient(store.current);
+  store.onChange((next) => client.install(next));
   const directory = () => store.directory;
   const directorySchema = directorySubgraphSchema(directory, (entry) => client.healthOf(entry).reachable);
   // @apollo/gateway otherwise sends usage metrics to Apollo and probes cloud metadata endpoints at

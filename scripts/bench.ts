@@ -54,7 +54,6 @@ const gateway = await startGateway({
       { name: 'DE registry', countries: ['DE'], subgraphs: de.node.urls },
     ],
   },
-  store: { log: () => undefined },
 });
 
 const pick = (codes: string[], n: number, offset: number) => Array.from({ length: n }, (_, i) => codes[(offset + i * 7) % codes.length]!);

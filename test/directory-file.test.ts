@@ -30,7 +30,7 @@ describe('directory file hot reload', () => {
     dir = mkdtempSync(join(tmpdir(), 'directory-'));
     file = join(dir, 'registries.json');
     writeFileSync(file, JSON.stringify({ registries: [fed.directoryInput.registries[0]] }));
-    gateway = await startGateway({ directory: JSON.parse(JSON.stringify({ registries: [fed.directoryInput.registries[0]] })), directoryFile: file, store: { log: () => undefined } });
+    gateway = await startGateway({ directory: JSON.parse(JSON.stringify({ registries: [fed.directoryInput.registries[0]] })), directoryFile: file });
   });
   afterAll(async () => {
     await gateway?.stop();

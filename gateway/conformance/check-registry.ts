@@ -18,7 +18,7 @@ export interface RegistryReport {
 
 const TIMEOUT_MS = 5_000;
 
-export function httpSender(url: string, headers: Record<string, string> = {}): Send {
+export function httpSender(url: string, headers: Readonly<Record<string, string>> = {}): Send {
   return async (query, variables) => {
     const response = await fetch(url, {
       method: 'POST',
@@ -36,7 +36,7 @@ export function httpSender(url: string, headers: Record<string, string> = {}): S
 }
 
 /** SDL compatibility and behaviour of one endpoint claiming to be `subgraph` for `country`. */
-export async function checkEndpoint(subgraph: DataSubgraphName, url: string, country: string, headers: Record<string, string> = {}): Promise<EndpointReport> {
+export async function checkEndpoint(subgraph: DataSubgraphName, url: string, country: string, headers: Readonly<Record<string, string>> = {}): Promise<EndpointReport> {
   const send = httpSender(url, headers);
   let sdl: string;
   try {
@@ -53,7 +53,7 @@ export async function checkEndpoint(subgraph: DataSubgraphName, url: string, cou
 
 /** All four subgraphs of a registry node. */
 export async function checkRegistry(
-  entry: { countries: string[]; subgraphs: Record<DataSubgraphName, string>; headers?: Record<string, string> },
+  entry: { countries: readonly string[]; subgraphs: Readonly<Record<DataSubgraphName, string>>; headers?: Readonly<Record<string, string>> },
 ): Promise<RegistryReport> {
   const endpoints = await Promise.all(DATA_SUBGRAPHS.map((sg) => checkEndpoint(sg, entry.subgraphs[sg], entry.countries[0]!, entry.headers)));
   const unreachable = endpoints.some((e) => e.unreachable);

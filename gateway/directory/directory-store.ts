@@ -1,13 +1,19 @@
 import { watchFile, unwatchFile } from 'node:fs';
+import { rootLogger } from '../../lib/logging/logger.js';
 import { composeSupergraph, contractSubgraphs, CompositionError, SUPERGRAPH_HEADER } from '../../lib/schema/compose.js';
 import { loadSdl } from '../../lib/schema/contract.js';
 import { checkRegistry, httpSender } from '../conformance/check-registry.js';
 import { extensionProblems } from './extension-check.js';
-import { buildDirectory, DirectoryError, readDirectoryFile, type RegistryDirectory, type RegistryEntry } from './registry-directory.js';
+import { buildDirectory, DirectoryError, readDirectoryFile, sameEndpoints, type RegistryDirectory } from './registry-directory.js';
 
 export interface DirectoryState {
-  directory: RegistryDirectory;
-  supergraphSdl: string;
+  readonly directory: RegistryDirectory;
+  readonly supergraphSdl: string;
+  /**
+   * Registries this state admitted without a conformance check: new (or with new endpoints) and not
+   * answering. The routing side refuses their fetches until they answer and pass.
+   */
+  readonly unverified: readonly string[];
 }
 
 export interface ApplyResult {
@@ -22,7 +28,6 @@ export interface StoreOptions {
   env?: NodeJS.ProcessEnv;
   /** Run the conformance check on registries that are new or whose endpoints changed (default true). */
   checkConformance?: boolean;
-  log?: (message: string) => void;
 }
 
 /**
@@ -44,7 +49,7 @@ export class DirectoryStore {
     private readonly options: StoreOptions,
   ) {
     // Replaced by create() once the directory has been checked and composed.
-    this.state = { directory, supergraphSdl: this.contractSupergraph };
+    this.state = { directory, supergraphSdl: this.contractSupergraph, unverified: [] };
   }
 
   /** The first directory must be valid: a gateway does not start on a broken configuration. */
@@ -53,8 +58,13 @@ export class DirectoryStore {
     const result = await store.prepare(input, true);
     if ('problems' in result) throw new DirectoryError(result.problems);
     store.state = result.state;
-    for (const warning of result.warnings) store.log(`directory: ${warning}`);
+    for (const warning of result.warnings) rootLogger().warn(`directory: ${warning}`);
     return store;
+  }
+
+  /** The directory, its supergraph and its unchecked registries, as one consistent snapshot. */
+  get current(): DirectoryState {
+    return this.state;
   }
 
   get directory(): RegistryDirectory {
@@ -75,13 +85,13 @@ export class DirectoryStore {
     const run = this.queue.then(async (): Promise<ApplyResult> => {
       const result = await this.prepare(input, false);
       if ('problems' in result) {
-        this.log(`directory refused, the last good one keeps serving:\n- ${result.problems.join('\n- ')}`);
+        rootLogger().error({ problems: result.problems }, `directory refused, the last good one keeps serving:\n- ${result.problems.join('\n- ')}`);
         return { applied: false, problems: result.problems, warnings: [] };
       }
       const previous = this.state;
       this.state = result.state;
-      for (const warning of result.warnings) this.log(`directory: ${warning}`);
-      this.log(`directory applied: ${result.state.directory.registries.map((r) => `${r.name} (${r.countries.join(', ')})`).join('; ')}`);
+      for (const warning of result.warnings) rootLogger().warn(`directory: ${warning}`);
+      rootLogger().info(`directory applied: ${result.state.directory.registries.map((r) => `${r.name} (${r.countries.join(', ')})`).join('; ')}`);
       for (const listener of this.listeners) listener(result.state, previous);
       return { applied: true, problems: [], warnings: result.warnings };
     });
@@ -96,7 +106,7 @@ export class DirectoryStore {
       try {
         input = readDirectoryFile(path);
       } catch (error) {
-        this.log(`directory refused, the last good one keeps serving: ${(error as Error).message}`);
+        rootLogger().error(`directory refused, the last good one keeps serving: ${(error as Error).message}`);
         return;
       }
       void this.apply(input);
@@ -108,19 +118,21 @@ export class DirectoryStore {
   private async prepare(input: unknown, initial: boolean): Promise<{ state: DirectoryState; warnings: string[] } | { problems: string[] }> {
     let directory: RegistryDirectory;
     try {
-      directory = buildDirectory(input, { env: this.options.env, previous: this.state.directory });
+      directory = buildDirectory(input, { env: this.options.env });
     } catch (error) {
       return { problems: error instanceof DirectoryError ? error.problems : [(error as Error).message] };
     }
     const problems: string[] = [];
     const warnings: string[] = [];
+    const unverified: string[] = [];
     if (this.options.checkConformance !== false) {
       const changed = directory.registries.filter((r) => !r.home && (initial || !sameEndpoints(r, this.state.directory.registries.find((p) => p.name === r.name))));
       for (const [registry, report] of await Promise.all(changed.map(async (r) => [r, await checkRegistry(r)] as const))) {
         if (report.conforming) continue;
         const failing = report.endpoints.filter((e) => e.problems.length);
         if (failing.every((e) => e.unreachable)) {
-          warnings.push(`"${registry.name}" is unreachable now; accepted, and its items answer REGISTRY_UNAVAILABLE until it is up`);
+          warnings.push(`"${registry.name}" is unreachable now; accepted, and its items answer REGISTRY_UNAVAILABLE until it answers and passes the conformance check`);
+          unverified.push(registry.name);
           continue;
         }
         for (const endpoint of failing) {
@@ -153,14 +165,6 @@ export class DirectoryStore {
       return { problems: error instanceof CompositionError ? error.errors.map((e) => `composition: ${e}`) : [(error as Error).message] };
     }
     for (const e of extensions) this.extensionSdl.set(e.url, e.typeDefs);
-    return { state: { directory, supergraphSdl }, warnings };
+    return { state: { directory, supergraphSdl, unverified }, warnings };
   }
-
-  private log(message: string): void {
-    (this.options.log ?? console.log)(message);
-  }
-}
-
-function sameEndpoints(a: RegistryEntry, b: RegistryEntry | undefined): boolean {
-  return !!b && JSON.stringify([a.subgraphs, a.headers, a.countries]) === JSON.stringify([b.subgraphs, b.headers, b.countries]);
 }

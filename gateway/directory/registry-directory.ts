@@ -1,34 +1,35 @@
 import { readFileSync } from 'node:fs';
 import { DATA_SUBGRAPHS, DIRECTORY_SUBGRAPH, type DataSubgraphName } from '../../lib/schema/contract.js';
-import { DEFAULT_LIMITS, RegistryGuard, type RegistryLimits } from '../routing/registry-guard.js';
+import { readLimits, type RegistryLimits } from './registry-limits.js';
 
 /**
  * The registry directory: which registry node owns which country segments, where its subgraphs answer,
  * what credentials the gateway presents to it, and which extension subgraphs it contributes.
  * The country table is configuration, not code (design: "The identity code"). Format: docs/directory.md.
+ * Plain, frozen data: the live state built from it (guards, health, trust) lives on the routing side.
  */
 export interface RegistryEntry {
-  name: string;
+  readonly name: string;
   /** Country segments (2 characters of [0-9A-Z]) this registry owns. */
-  countries: string[];
+  readonly countries: readonly string[];
   /** Writes go to the home registry; exactly one entry is home. */
-  home: boolean;
-  subgraphs: Record<DataSubgraphName, string>;
+  readonly home: boolean;
+  readonly subgraphs: Readonly<Record<DataSubgraphName, string>>;
   /** Headers sent with every request to this registry (credentials, resolved from the environment). */
-  headers: Record<string, string>;
-  limits: RegistryLimits;
-  extensions: ExtensionEntry[];
-  /** Isolation state; kept across reloads while the entry's limits are unchanged. */
-  guard: RegistryGuard;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly limits: RegistryLimits;
+  readonly extensions: readonly ExtensionEntry[];
 }
 
 export interface ExtensionEntry {
   /** Subgraph name in the supergraph: lower-case letters, digits and hyphens. */
-  name: string;
-  url: string;
-  headers: Record<string, string>;
-  guard: RegistryGuard;
-  registry: string;
+  readonly name: string;
+  readonly url: string;
+  /** The registry's credentials and limits apply to its extensions too. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly limits: RegistryLimits;
+  /** Name of the registry that contributes it. */
+  readonly registry: string;
 }
 
 export interface RegistryDirectory {
@@ -47,8 +48,6 @@ export class DirectoryError extends Error {
 export interface BuildOptions {
   /** Where credentials are read from; the file only names the variables. */
   env?: NodeJS.ProcessEnv;
-  /** The directory being replaced: unchanged registries keep their circuit-breaker state. */
-  previous?: RegistryDirectory;
 }
 
 const COUNTRY = /^[0-9A-Z]{2}$/;
@@ -79,28 +78,21 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
     for (const c of countries) {
       if (typeof c !== 'string' || !COUNTRY.test(c)) problems.push(`${where}.countries: ${JSON.stringify(c)} is not 2 characters of 0-9 and A-Z`);
     }
-    const subgraphs = (raw.subgraphs ?? {}) as Record<string, unknown>;
+    const given = (raw.subgraphs ?? {}) as Record<string, unknown>;
+    const subgraphs = {} as Record<DataSubgraphName, string>;
     for (const sg of DATA_SUBGRAPHS) {
-      const url = subgraphs[sg];
+      const url = given[sg];
       if (typeof url !== 'string' || !isHttpUrl(url)) problems.push(`${where}.subgraphs.${sg} must be an http(s) URL`);
+      subgraphs[sg] = String(url);
     }
     const headers = readCredentials(raw.credentials, `${where}.credentials`, env, problems);
     const limits = readLimits(raw.limits, `${where}.limits`, problems);
-    const previous = name ? options.previous?.registries.find((r) => r.name === name) : undefined;
-    const entry: RegistryEntry = {
-      name: name ?? where,
-      countries: countries.filter((c): c is string => typeof c === 'string'),
-      home: raw.home === true,
-      subgraphs: subgraphs as Record<DataSubgraphName, string>,
-      headers,
-      limits,
-      extensions: [],
-      guard: previous && sameLimits(previous.limits, limits) ? previous.guard : new RegistryGuard(limits),
-    };
-    const extensions = raw.extensions ?? [];
-    if (!Array.isArray(extensions)) problems.push(`${where}.extensions must be an array`);
+    const registry = name ?? where;
+    const extensions: ExtensionEntry[] = [];
+    const rawExtensions = raw.extensions ?? [];
+    if (!Array.isArray(rawExtensions)) problems.push(`${where}.extensions must be an array`);
     else {
-      extensions.forEach((ext: Record<string, unknown>, j) => {
+      rawExtensions.forEach((ext: Record<string, unknown>, j) => {
         const at = `${where}.extensions[${j}]`;
         const extName = typeof ext?.name === 'string' ? ext.name : '';
         if (!EXTENSION_NAME.test(extName)) problems.push(`${at}.name must be lower-case letters, digits and hyphens (got ${JSON.stringify(ext?.name)})`);
@@ -108,10 +100,18 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
         else if (extensionNames.has(extName)) problems.push(`${at}.name "${extName}" is used twice`);
         extensionNames.add(extName);
         if (typeof ext?.url !== 'string' || !isHttpUrl(ext.url)) problems.push(`${at}.url must be an http(s) URL`);
-        const old = previous?.extensions.find((e) => e.name === extName);
-        entry.extensions.push({ name: extName, url: String(ext?.url), headers, guard: old?.guard ?? new RegistryGuard(limits), registry: entry.name });
+        extensions.push(Object.freeze({ name: extName, url: String(ext?.url), headers, limits, registry }));
       });
     }
+    const entry: RegistryEntry = Object.freeze({
+      name: registry,
+      countries: Object.freeze(countries.filter((c): c is string => typeof c === 'string')),
+      home: raw.home === true,
+      subgraphs: Object.freeze(subgraphs),
+      headers,
+      limits,
+      extensions: Object.freeze(extensions),
+    });
     for (const c of entry.countries) {
       const owner = byCountry.get(c);
       if (owner) problems.push(`country ${c} is claimed by both "${owner.name}" and "${entry.name}"`);
@@ -123,12 +123,17 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
   if (homes.length !== 1) problems.push(`exactly one registry must have "home": true, found ${homes.length}`);
   if (problems.length) throw new DirectoryError(problems);
   const home = homes[0]!;
-  return {
-    registries: [home, ...registries.filter((r) => r !== home)],
+  return Object.freeze({
+    registries: Object.freeze([home, ...registries.filter((r) => r !== home)]),
     home,
-    extensions: registries.flatMap((r) => r.extensions),
-    registryFor: (country) => byCountry.get(country),
-  };
+    extensions: Object.freeze(registries.flatMap((r) => r.extensions)),
+    registryFor: (country: string) => byCountry.get(country),
+  });
+}
+
+/** Same node behind the entry: a registry whose endpoints, credentials or countries changed must be checked again. */
+export function sameEndpoints(a: RegistryEntry, b: RegistryEntry | undefined): boolean {
+  return !!b && JSON.stringify([a.subgraphs, a.headers, a.countries]) === JSON.stringify([b.subgraphs, b.headers, b.countries]);
 }
 
 export function readDirectoryFile(path: string): unknown {
@@ -150,8 +155,8 @@ export function loadDirectoryFile(path: string, options: BuildOptions = {}): Reg
 }
 
 /** `credentials: { header, fromEnv, prefix? }`: the secret itself never appears in the file. */
-function readCredentials(raw: unknown, where: string, env: NodeJS.ProcessEnv, problems: string[]): Record<string, string> {
-  if (raw === undefined || raw === null) return {};
+function readCredentials(raw: unknown, where: string, env: NodeJS.ProcessEnv, problems: string[]): Readonly<Record<string, string>> {
+  if (raw === undefined || raw === null) return Object.freeze({});
   const spec = raw as { header?: unknown; fromEnv?: unknown; prefix?: unknown; value?: unknown };
   if ('value' in spec) problems.push(`${where}: secrets are never stored in the directory; name an environment variable in fromEnv`);
   const header = typeof spec.header === 'string' ? spec.header : 'authorization';
@@ -166,22 +171,7 @@ function readCredentials(raw: unknown, where: string, env: NodeJS.ProcessEnv, pr
     return {};
   }
   const prefix = typeof spec.prefix === 'string' ? spec.prefix : '';
-  return { [header.toLowerCase()]: prefix + secret };
-}
-
-function readLimits(raw: unknown, where: string, problems: string[]): RegistryLimits {
-  const limits = { ...DEFAULT_LIMITS };
-  if (raw === undefined || raw === null) return limits;
-  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
-    if (!(key in DEFAULT_LIMITS)) problems.push(`${where}.${key} is not a known limit (${Object.keys(DEFAULT_LIMITS).join(', ')})`);
-    else if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 600_000) problems.push(`${where}.${key} must be an integer from 1 to 600000`);
-    else limits[key as keyof RegistryLimits] = value;
-  }
-  return limits;
-}
-
-function sameLimits(a: RegistryLimits, b: RegistryLimits): boolean {
-  return (Object.keys(a) as (keyof RegistryLimits)[]).every((k) => a[k] === b[k]);
+  return Object.freeze({ [header.toLowerCase()]: prefix + secret });
 }
 
 function isHttpUrl(value: string): boolean {

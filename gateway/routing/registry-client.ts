@@ -1,9 +1,13 @@
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GraphQLFormattedError } from 'graphql';
 import type { DataSubgraphName } from '../../lib/schema/contract.js';
+import { rootLogger } from '../../lib/logging/logger.js';
 import { requestContextHeaders, type RequestContext } from '../../lib/server/request-context.js';
-import type { RegistryEntry } from '../directory/registry-directory.js';
-import { GuardRejection, RegistryGuard, type CircuitStatus } from './registry-guard.js';
+import type { ExtensionEntry, RegistryDirectory, RegistryEntry } from '../directory/registry-directory.js';
+import type { RegistryLimits } from '../directory/registry-limits.js';
+import { ConformanceGate, type Conformance } from './conformance-gate.js';
+import { extensionKey, GuardPool, guardTargets } from './guard-pool.js';
+import { GuardRejection, type CircuitStatus } from './registry-guard.js';
 
 export type ProcessOptions = GraphQLDataSourceProcessOptions<Record<string, any>>;
 export type OperationOptions = Extract<ProcessOptions, { incomingRequestContext: unknown }>;
@@ -29,20 +33,29 @@ export class RegistryUnavailableError extends Error {
 
 export interface RegistryHealth {
   name: string;
-  countries: string[];
+  countries: readonly string[];
   home: boolean;
+  /** Answering, circuit not open, and conformance check passed: its items are being served. */
   reachable: boolean;
   circuit: CircuitStatus;
   lastSuccessAt: string | null;
   lastFailure: { at: string; reason: string } | null;
+  /** A registry that could not be checked when it was added serves nothing until it passes. */
+  conformance: Conformance;
+}
+
+/** The directory as installed by the store, with the registries it had to accept unchecked. */
+export interface InstalledDirectory {
+  directory: RegistryDirectory;
+  unverified: readonly string[];
 }
 
 interface Target {
   /** Registry name, or "extension:<name>": the unit of isolation. */
   key: string;
   url: string;
-  headers: Record<string, string>;
-  guard: RegistryGuard;
+  headers: Readonly<Record<string, string>>;
+  limits: RegistryLimits;
 }
 
 /** A fetch answered with something that is not a GraphQL response. */
@@ -51,42 +64,69 @@ class MalformedAnswer extends Error {}
 /**
  * Sends operations to registry nodes and extension subgraphs, each behind its own guard (timeout,
  * circuit breaker, bulkhead). Failures become RegistryUnavailableError with a reason fit for clients:
- * internal URLs, response bodies and stack traces go to the log only.
+ * internal URLs, response bodies and stack traces go to the log only. Holds the live state built
+ * from the directory's plain data: guards, health, and which registries have yet to pass the check.
  */
 export class RegistryClient {
+  private readonly guards = new GuardPool();
+  private readonly gate = new ConformanceGate();
   private readonly health = new Map<string, { ok: number | null; failure: { at: number; reason: string } | null }>();
   private readonly lastLogged = new Map<string, number>();
 
+  constructor(installed: InstalledDirectory) {
+    this.install(installed);
+  }
+
+  /** Call on every directory change: guards of unchanged registries carry over, removed ones are dropped. */
+  install({ directory, unverified }: InstalledDirectory): void {
+    for (const key of this.guards.sync(guardTargets(directory))) {
+      this.health.delete(key);
+      this.lastLogged.delete(key);
+    }
+    this.gate.sync(directory, unverified);
+  }
+
   async send(registry: RegistryEntry, subgraph: DataSubgraphName, options: ProcessOptions): Promise<GatewayResponse> {
+    const refusal = this.gate.refusal(registry.name);
+    if (refusal) throw new RegistryUnavailableError(registry, refusal);
     return this.post(
-      { key: registry.name, url: registry.subgraphs[subgraph], headers: registry.headers, guard: registry.guard },
+      { key: registry.name, url: registry.subgraphs[subgraph], headers: registry.headers, limits: registry.limits },
       options,
       `${subgraph} of "${registry.name}"`,
     );
   }
 
-  async sendToExtension(extension: { name: string; url: string; headers: Record<string, string>; guard: RegistryGuard }, options: ProcessOptions) {
-    return this.post({ key: `extension:${extension.name}`, ...extension }, options, `extension "${extension.name}"`);
+  async sendToExtension(extension: ExtensionEntry, options: ProcessOptions) {
+    const { url, headers, limits } = extension;
+    return this.post({ key: extensionKey(extension.name), url, headers, limits }, options, `extension "${extension.name}"`);
   }
 
   /** What `registries { reachable }` and /health/ready report for a registry. */
   healthOf(registry: RegistryEntry): RegistryHealth {
     const seen = this.health.get(registry.name);
-    const circuit = registry.guard.circuit;
+    const circuit = this.guards.circuit(registry.name);
+    const conformance = this.gate.conformance(registry.name);
     const lastOkLater = seen?.ok != null && (seen.failure === null || seen.ok >= seen.failure.at);
     return {
       name: registry.name,
       countries: registry.countries,
       home: registry.home,
-      reachable: circuit !== 'open' && (seen === undefined ? true : lastOkLater),
+      reachable: circuit !== 'open' && conformance.status === 'passed' && (seen === undefined ? true : lastOkLater),
       circuit,
       lastSuccessAt: seen?.ok != null ? new Date(seen.ok).toISOString() : null,
       lastFailure: seen?.failure ? { at: new Date(seen.failure.at).toISOString(), reason: seen.failure.reason } : null,
+      conformance,
     };
   }
 
-  /** A cheap `{ __typename }` to every subgraph of the registry, through its guard; updates its health. */
+  /**
+   * A cheap `{ __typename }` to every subgraph of the registry, through its guard; updates its health.
+   * For a registry that has yet to pass, the conformance check is the probe: it notices the first answer,
+   * and the guard collects no failures from the time the registry was not serving anyway.
+   */
   async probe(registry: RegistryEntry): Promise<RegistryHealth> {
+    await this.gate.recheck(registry.name);
+    if (this.gate.refusal(registry.name) !== null) return this.healthOf(registry);
     await Promise.all(
       (Object.keys(registry.subgraphs) as DataSubgraphName[]).map((subgraph) =>
         this.send(registry, subgraph, {
@@ -107,7 +147,7 @@ export class RegistryClient {
       operationName: options.request.operationName,
     });
     try {
-      const response = await target.guard.execute(async (signal) => {
+      const response = await this.guards.guard(target).execute(async (signal) => {
         const res = await fetch(target.url, {
           method: 'POST',
           headers: {
@@ -144,7 +184,7 @@ export class RegistryClient {
       const lastLogged = this.lastLogged.get(target.key) ?? 0;
       if (!before?.failure || (before.ok ?? 0) > before.failure.at || Date.now() - lastLogged > 60_000) {
         this.lastLogged.set(target.key, Date.now());
-        console.error(`[gateway] ${label} at ${target.url}: ${(error as Error).message}`);
+        (context.log ?? rootLogger()).warn({ registry: target.key, url: target.url, reason }, `${label} failed: ${(error as Error).message}`);
       }
       throw new RegistryUnavailableError({ name: target.key }, reason);
     }

@@ -12,27 +12,7 @@ import {
   wrap,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-
-/** Per-registry isolation limits; every field has a default so a directory entry may omit them. */
-export interface RegistryLimits {
-  /** A fetch that takes longer is abandoned and its items answered REGISTRY_UNAVAILABLE. */
-  timeoutMs: number;
-  /** Fetches in flight towards this registry at once; more wait in a queue of maxQueued, then are refused. */
-  maxConcurrent: number;
-  maxQueued: number;
-  /** Consecutive failures that open the circuit; while open, fetches fail at once instead of waiting. */
-  breakAfterFailures: number;
-  /** How long the circuit stays open before one trial fetch is let through. */
-  halfOpenAfterMs: number;
-}
-
-export const DEFAULT_LIMITS: RegistryLimits = {
-  timeoutMs: 5_000,
-  maxConcurrent: 64,
-  maxQueued: 256,
-  breakAfterFailures: 5,
-  halfOpenAfterMs: 10_000,
-};
+import type { RegistryLimits } from '../directory/registry-limits.js';
 
 export type CircuitStatus = 'closed' | 'open' | 'half-open';
 

@@ -48,7 +48,7 @@ export async function startFederation(
   const directoryInput = {
     registries: nodes.map((n, i) => ({ name: n.node.name, countries: [n.node.country], home: i === 0, subgraphs: n.urls, ...(options.limits ? { limits: options.limits } : {}) })),
   };
-  const gateway = await startGateway({ directory: directoryInput, store: { checkConformance: options.checkConformance, log: () => undefined } });
+  const gateway = await startGateway({ directory: directoryInput, store: { checkConformance: options.checkConformance } });
   return {
     gateway,
     nodes,
