@@ -92,6 +92,16 @@ describe('partner answers are matched by key', () => {
     expect(warnings[0]).toMatchObject({ subgraph: 'lifecycle', untrusted: 2 });
   });
 
+  it('gives UNKNOWN when the facts come back as another type of entity', async () => {
+    // Every entry of the lifecycle answer says it is a Unit where a Verification was asked.
+    proxy.tamper = (answer, request) => (request.subgraph === 'lifecycle' ? JSON.parse(JSON.stringify(answer).replaceAll('"Verification"', '"Unit"')) : answer);
+    const result = await fed.query(`query($c: [String!]!) { verifyMany(codes: $c) { code verdict reasons { code } } }`, { c: [stolen, clean] });
+    expect(result.data.verifyMany).toEqual([
+      { code: stolen, verdict: 'UNKNOWN', reasons: [{ code: 'REGISTRY_UNAVAILABLE' }] },
+      { code: clean, verdict: 'UNKNOWN', reasons: [{ code: 'REGISTRY_UNAVAILABLE' }] },
+    ]);
+  });
+
   it('gives UNKNOWN for a code whose facts come back under a wrong key, and judges the others', async () => {
     proxy.tamper = onLists('lifecycle', (list) => list.map((entry) => falsify(entry, stolen)));
     const result = await fed.query(`query($c: [String!]!) { verifyMany(codes: $c) { code verdict reasons { code } } }`, { c: [clean, stolen] });
@@ -140,6 +150,10 @@ describe('partner answers are matched by key', () => {
     const result = await fed.query(`query($c: [ID!]!) { units(codes: $c) { code } }`, { c: codes });
     expect(result.data.units).toEqual([{ code: de[2] }, { code: cn }, null, { code: de[0] }, null, { code: de[1] }]);
     expect(result.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['units', 2], 'MALFORMED_CODE']]);
+
+    // A code asked twice is answered twice: both entries are placed, whatever their order.
+    const repeated = await fed.query(`query($c: [ID!]!) { units(codes: $c) { code } }`, { c: [de[0], de[0], de[1]] });
+    expect(repeated).toEqual({ data: { units: [{ code: de[0] }, { code: de[0] }, { code: de[1] }] } });
   });
 
   it('trusts no entry of units(codes:) for a code answered more often than asked', async () => {

@@ -22,7 +22,7 @@ export interface KeyMatch {
 
 /** Keys are compared as the registry would write them: codes and countries in canonical form. */
 export function comparableKey(value: unknown): string | null {
-  return typeof value === 'string' ? normaliseCode(value.trim()) : null;
+  return typeof value === 'string' ? normaliseCode(value) : null;
 }
 
 /**
