@@ -10,6 +10,8 @@ import {
   type OperationOptions,
   type RegistryClient,
 } from './registry-client.js';
+import { comparableKey, KEY_ALIAS, matchByKey, MISMATCH_REASON, reportMismatch, TYPE_ALIAS } from './key-matching.js';
+import { keyFieldOf, withEntityKeys } from './key-selection.js';
 
 type Representation = Record<string, unknown>;
 
@@ -30,6 +32,8 @@ export function countryOfRepresentation(representation: Representation): string 
  * Splits an `_entities` fetch by country, sends each part to the registry that owns it, and puts the
  * answers back in the original order. Identical representations are fetched once. A country with no
  * registry, or a registry that fails, costs only its own items (null plus an error at their index).
+ * Every fetch asks each entity for its key, and an answer is placed by that key, never by position
+ * alone: an entry that is missing, extra or about another key leaves its item REGISTRY_UNAVAILABLE.
  */
 export async function routeEntities(
   subgraph: DataSubgraphName,
@@ -66,10 +70,12 @@ export async function routeEntities(
 
   await Promise.all(
     [...parts].map(async ([registry, { indices, country }]) => {
-      const variables = { ...options.request.variables, representations: indices.map((i) => representations[i]) };
+      const sent = indices.map((i) => representations[i]!);
+      const variables = { ...options.request.variables, representations: sent };
+      const keyed = withEntityKeys(options.request.query!, options.document, sent.map((r) => String(r.__typename)));
       let response: GatewayResponse;
       try {
-        response = await client.send(registry, subgraph, { ...options, request: { ...options.request, variables } });
+        response = await client.send(registry, subgraph, { ...options, request: { ...options.request, query: keyed.query, variables }, document: keyed.document });
       } catch (error) {
         if (!(error instanceof RegistryUnavailableError)) throw error;
         for (const i of indices) errors.push(unavailableError(error, countryOf(representations[i]!, country), ['_entities', i]));
@@ -81,14 +87,17 @@ export async function routeEntities(
         errors.push(...response.errors);
         return;
       }
-      if (!Array.isArray(received) || received.length !== indices.length) {
-        const malformed = new RegistryUnavailableError(registry, `answered ${Array.isArray(received) ? received.length : 'no'} entities for ${indices.length} keys`);
-        console.error(`[gateway] ${subgraph}: ${malformed.message}`, response.errors);
-        for (const i of indices) errors.push(unavailableError(malformed, countryOf(representations[i]!, country), ['_entities', i]));
-        return;
+      const match = Array.isArray(received)
+        ? matchByKey(sent.map(askedKey), received, answeredKey)
+        : { values: [], untrusted: indices.map((_, j) => j), placeOf: [], problem: 'answered no entity list' };
+      indices.forEach((original, j) => (entities[original] = match.values[j] ?? null));
+      reportMismatch(options, registry, subgraph, [match]);
+      const mismatch = new RegistryUnavailableError(registry, MISMATCH_REASON);
+      for (const j of match.untrusted) errors.push(unavailableError(mismatch, countryOf(sent[j]!, country), ['_entities', indices[j]!]));
+      for (const error of response.errors ?? []) {
+        const remapped = remapEntityPath(error, indices, match.placeOf);
+        if (remapped) errors.push(remapped);
       }
-      indices.forEach((original, j) => (entities[original] = received[j] ?? null));
-      for (const error of response.errors ?? []) errors.push(remapEntityPath(error, indices));
     }),
   );
 
@@ -129,13 +138,28 @@ function nullFields(document: DocumentNode): Map<string, Record<string, null>> {
   return byType;
 }
 
-function remapEntityPath(error: GraphQLFormattedError, indices: number[]): GraphQLFormattedError {
+/** An error about answer position j belongs to the item placed there; one placed nowhere is dropped. */
+function remapEntityPath(error: GraphQLFormattedError, indices: number[], placeOf: (number | undefined)[]): GraphQLFormattedError | null {
   const path = error.path;
   if (!path || path[0] !== '_entities' || typeof path[1] !== 'number') return error;
-  const original = indices[path[1]];
-  return original === undefined ? { ...error, path: undefined } : { ...error, path: ['_entities', original, ...path.slice(2)] };
+  const place = placeOf[path[1]];
+  return place === undefined ? null : { ...error, path: ['_entities', indices[place]!, ...path.slice(2)] };
+}
+
+/** What a representation asks for: its type and key, as the registry writes them back. */
+function askedKey(representation: Representation): string | null {
+  const typename = representation.__typename;
+  const key = comparableKey(representation[keyFieldOf(String(typename))]);
+  return typeof typename === 'string' && key !== null ? `${typename} ${key}` : null;
+}
+
+function answeredKey(entity: Record<string, unknown>): string | null {
+  const typename = entity[TYPE_ALIAS];
+  const key = comparableKey(entity[KEY_ALIAS]);
+  return typeof typename === 'string' && key !== null ? `${typename} ${key}` : null;
 }
 
 function countryOf(representation: Representation, fallback: string): string {
   return countryOfRepresentation(representation) ?? fallback;
 }
+

@@ -23,6 +23,8 @@ import {
   type OperationOptions,
   type RegistryClient,
 } from './registry-client.js';
+import { comparableKey, KEY_ALIAS, matchByKey, MISMATCH_REASON, reportMismatch, type KeyMatch } from './key-matching.js';
+import { printedOnce, withRootKey } from './key-selection.js';
 
 /**
  * Root fields that take codes, and the argument that decides where they run. A unit that is not
@@ -42,8 +44,13 @@ const MAX_ROUTED_LIST = 1_000;
 type Target = { registry: RegistryEntry } | { unknown: string };
 
 interface FieldRoute {
+  /** The field as sent: a routed field also selects its `code` under the gateway's alias. */
   field: FieldNode;
   key: string;
+  /** Whether its answer is checked against the canonical codes asked (a routed field, not an oversized list). */
+  checked: boolean;
+  /** The canonical code of each value (null for a malformed one, which only a null may answer). */
+  expected: (string | null)[];
   /** One target for a single code (or an unrouted field); one per item for a list of codes. */
   targets: Target[];
   list: boolean;
@@ -74,12 +81,17 @@ export async function routeRootFields(
   const routes = (operation.selectionSet.selections as FieldNode[]).map((field) => routeField(field, variables, directory, home));
   const registries = new Set(routes.flatMap((r) => r.targets.map((t) => ('registry' in t ? t.registry : null))));
   if (registries.size === 1 && !registries.has(null)) {
-    // The common case: everything belongs to one registry, forward the fetch untouched.
+    // The common case: everything belongs to one registry, one fetch (with the keys added) answers it.
     const registry = [...registries][0]!;
+    const keyed = printedOnce(options.request.query!, () => keyedDocument(document, operation, routes));
     try {
-      const response = await client.send(registry, subgraph, options);
-      if (listsAnswered(routes, response)) return response;
-      console.error(`[gateway] ${subgraph} of "${registry.name}" answered lists of the wrong length`);
+      const response = await client.send(registry, subgraph, { ...options, request: { ...options.request, query: keyed.query }, document: keyed.document });
+      if (!response.data) return response;
+      const data: Record<string, unknown> = {};
+      const errors: GraphQLFormattedError[] = [];
+      const whole: Part = { registry, fields: routes.map((route) => ({ route, items: route.values.map((_, i) => i) })) };
+      placeAnswer(whole, response, data, errors, options, subgraph);
+      return { data, ...(errors.length ? { errors } : {}) };
     } catch (error) {
       if (!(error instanceof RegistryUnavailableError)) throw error;
       // Fall through: the split path below answers each field (or item) with its error.
@@ -119,29 +131,49 @@ export async function routeRootFields(
         }
         return;
       }
-      const received = (response.data ?? {}) as Record<string, unknown>;
-      for (const { route, items } of part.fields) {
-        const value = received[route.key];
-        if (!route.list) data[route.key] = value ?? null;
-        else if (Array.isArray(value) && value.length === items.length) items.forEach((item, j) => ((data[route.key] as unknown[])[item] = value[j] ?? null));
-        else if (value !== null && value !== undefined) {
-          const malformed = new RegistryUnavailableError(part.registry, 'malformed answer');
-          for (const item of items) errors.push(unavailableError(malformed, countryOfValue(route.values[item]) ?? part.registry.countries[0]!, [route.key, item]));
-        }
-      }
-      for (const error of response.errors ?? []) errors.push(remapRootPath(error, part));
+      placeAnswer(part, response, data, errors, options, subgraph);
     }),
   );
   return { data, ...(errors.length ? { errors } : {}) };
 }
 
-/** A routed list must come back with one entry per code sent, or not at all (with an error). */
-function listsAnswered(routes: FieldRoute[], response: GatewayResponse): boolean {
-  return routes.every((route) => {
-    if (!route.list) return true;
-    const value = (response.data as Record<string, unknown> | null | undefined)?.[route.key];
-    return value === null || value === undefined || (Array.isArray(value) && value.length === route.values.length);
-  });
+/**
+ * Puts a registry's answer to a part into `data`: each routed field's object (or each list item) must
+ * carry the canonical code asked, else it is null with REGISTRY_UNAVAILABLE. A list answered in another
+ * order is put back by code (see matchByKey); the registry's own errors follow their items.
+ */
+function placeAnswer(part: Part, response: GatewayResponse, data: Record<string, unknown>, errors: GraphQLFormattedError[], options: OperationOptions, subgraph: DataSubgraphName) {
+  const received = (response.data ?? {}) as Record<string, unknown>;
+  const matches = new Map<FieldRoute, KeyMatch>();
+  const mismatch = new RegistryUnavailableError(part.registry, MISMATCH_REASON);
+  for (const { route, items } of part.fields) {
+    const value = received[route.key];
+    if (!route.checked) {
+      data[route.key] = stripRootKey(value ?? null);
+      continue;
+    }
+    if (route.list && (value === null || value === undefined)) {
+      data[route.key] ??= null; // refused whole, with its error
+      continue;
+    }
+    if (route.list && !Array.isArray(data[route.key])) data[route.key] = new Array(route.values.length).fill(null);
+    const answer = route.list ? value : [value ?? null];
+    const match = Array.isArray(answer)
+      ? matchByKey(items.map((i) => route.expected[i]!), answer, (entry) => comparableKey(entry[KEY_ALIAS]))
+      : { values: [], untrusted: items.map((_, j) => j), placeOf: [], problem: 'answered no list' };
+    matches.set(route, match);
+    if (!route.list) data[route.key] = match.values[0] ?? null;
+    else items.forEach((item, j) => ((data[route.key] as unknown[])[item] = match.values[j] ?? null));
+    for (const j of match.untrusted) {
+      const country = countryOfValue(route.values[items[j]!]) ?? part.registry.countries[0]!;
+      errors.push(unavailableError(mismatch, country, route.list ? [route.key, items[j]!] : [route.key]));
+    }
+  }
+  reportMismatch(options, part.registry, subgraph, [...matches.values()]);
+  for (const error of response.errors ?? []) {
+    const remapped = remapRootPath(error, part, matches);
+    if (remapped) errors.push(remapped);
+  }
 }
 
 async function sendWhole(registry: RegistryEntry, subgraph: DataSubgraphName, options: OperationOptions, client: RegistryClient): Promise<GatewayResponse> {
@@ -162,20 +194,30 @@ function routeField(
   const key = field.alias?.value ?? field.name.value;
   const spec = ROUTED_ROOT_FIELDS[field.name.value];
   const argument = spec && field.arguments?.find((a) => a.name.value === spec.argument);
-  if (!spec || !argument) return { field, key, targets: [home], list: false, values: [] };
+  if (!spec || !argument) return { field, key, targets: [home], list: false, values: [], checked: false, expected: [] };
   // Literals are inlined in the subgraph query; variables come with the request.
   const value = valueFromASTUntyped(argument.value, variables);
   const values = spec.list ? (Array.isArray(value) ? value : [value]) : [value];
-  if (spec.list && values.length > MAX_ROUTED_LIST) return { field, key, targets: [home], list: false, values: [] };
+  // Keyed whatever the values: the rewritten query is then the same for every request with this text.
+  const keyed = withRootKey(field);
+  if (spec.list && values.length > MAX_ROUTED_LIST) return { field: keyed, key, targets: [home], list: false, values: [], checked: false, expected: [] };
+  const expected: (string | null)[] = [];
   const targets = values.map((v): Target => {
     const parsed = typeof v === 'string' ? parseCode(v, { kind: spec.kind }) : null;
+    expected.push(parsed?.valid && parsed.canonical ? parsed.canonical : null);
     // A malformed code goes home, where it gets its MALFORMED_CODE error with the problems.
     if (!parsed?.valid || !parsed.canonical) return home;
     const country = parsed.canonical.slice(0, 2);
     const registry = directory.registryFor(country);
     return registry ? { registry } : { unknown: country };
   });
-  return { field, key, targets, list: spec.list, values };
+  return { field: keyed, key, targets, list: spec.list, values, checked: true, expected };
+}
+
+/** The whole operation with each routed field keyed (one registry answers it all). */
+function keyedDocument(document: DocumentNode, operation: OperationDefinitionNode, routes: FieldRoute[]): DocumentNode {
+  const keyedOperation = { ...operation, selectionSet: { ...operation.selectionSet, selections: routes.map((r) => r.field) } };
+  return { ...document, definitions: document.definitions.map((d) => (d === operation ? keyedOperation : d)) };
 }
 
 /** A query holding only this part's fields; list arguments replaced by the part's own codes. */
@@ -256,13 +298,21 @@ function usedVariables(nodes: SelectionSetNode[]): Set<string> {
   return names;
 }
 
-function remapRootPath(error: GraphQLFormattedError, part: Part): GraphQLFormattedError {
+/** A list item's error follows the item it was placed at; one about an entry placed nowhere is dropped. */
+function remapRootPath(error: GraphQLFormattedError, part: Part, matches: Map<FieldRoute, KeyMatch>): GraphQLFormattedError | null {
   const path = error.path;
   if (!path) return error;
   const field = part.fields.find((f) => f.route.key === path[0]);
   if (!field?.route.list || typeof path[1] !== 'number') return error;
-  const original = field.items[path[1]];
-  return { ...error, path: original === undefined ? [path[0]!] : [path[0]!, original, ...path.slice(2)] };
+  const place = matches.get(field.route)?.placeOf[path[1]];
+  const original = place === undefined ? undefined : field.items[place];
+  return original === undefined ? null : { ...error, path: [path[0]!, original, ...path.slice(2)] };
+}
+
+function stripRootKey(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !(KEY_ALIAS in value)) return value;
+  const { [KEY_ALIAS]: _key, ...rest } = value as Record<string, unknown>;
+  return rest;
 }
 
 function countryOfValue(value: unknown): string | null {
