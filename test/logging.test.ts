@@ -26,7 +26,7 @@ async function startLogged(): Promise<LoggedFederation> {
   const database = await openDatabase(testDb.config);
   const node = await startRegistryNode({ node: { country: 'CN', name: 'CN registry' }, database, logger });
   const directory = { registries: [{ name: 'CN registry', countries: ['CN'], home: true, subgraphs: node.urls }] };
-  const gateway = await startGateway({ directory, store: { log: () => undefined }, logger });
+  const gateway = await startGateway({ directory, logger });
   return {
     gateway,
     node,
