@@ -58,6 +58,7 @@ export async function createGateway(options: GatewayOptions) {
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled()],
     includeStacktraceInErrorResponses: false,
     formatError: maskInternalErrors('gateway'),
+    stopOnTerminationSignals: false, // lib/server/shutdown.ts drains then exits 0; Apollo's would re-kill
   });
   const probeAll = () => Promise.all(store.directory.registries.map((r) => client.probe(r)));
   return { apollo, gateway, store, client, probeAll };

@@ -35,6 +35,7 @@ export async function startSubgraph<DB, L>(
     plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
     includeStacktraceInErrorResponses: false,
     formatError: maskInternalErrors(module.name),
+    stopOnTerminationSignals: false, // lib/server/shutdown.ts drains then exits 0; Apollo's would re-kill
   });
   return startGraphQLServer(
     {
