@@ -35,6 +35,9 @@ function startLauncher(): Launcher {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_FORMAT: 'json', LOG_LEVEL: 'info' };
   delete env.DATABASE_URL; // the embedded database, whatever the suite runs on
   delete env.DIRECTORY_FILE;
+  // As from a shell: vitest's NODE_ENV=test would, for one, turn off Apollo's own signal handlers.
+  delete env.NODE_ENV;
+  delete env.VITEST;
   const child = fork(join(root, 'dist/scripts/start.js'), [], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   running.push(child);
   const lines = createInterface({ input: child.stdout! });
