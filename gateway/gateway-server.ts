@@ -67,6 +67,7 @@ export async function createGateway(options: GatewayOptions) {
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled(), logRequestErrors()],
     includeStacktraceInErrorResponses: false,
     formatError: maskInternalErrors(),
+    stopOnTerminationSignals: false, // lib/server/shutdown.ts drains then exits 0; Apollo's would re-kill
   });
   const probeAll = () => Promise.all(store.directory.registries.map((r) => client.probe(r)));
   return { apollo, gateway, store, client, probeAll, log };

@@ -1,50 +1,86 @@
 import { parseArgs } from 'node:util';
-import { openDatabase } from '../lib/database/database.js';
+import { databaseConfigFromEnv, openDatabase } from '../lib/database/database.js';
+import { createLogger, rootLogger, setRootLogger } from '../lib/logging/logger.js';
+import { DATA_SUBGRAPHS, type DataSubgraphName } from '../lib/schema/contract.js';
 import { exitOnFailure, stopOnSignals } from '../lib/server/shutdown.js';
 import { startRegistryNode } from '../subgraphs/registry-node.js';
+import { DEFAULT_REGISTRY_PORT, hostFrom, parsePort, subgraphPorts } from './process-defaults.js';
+import { reportReady } from './ready-message.js';
 
 /**
- * `npm run registry -- --country DE --port 5000`: a registry node for another country on its own
- * database (the four subgraphs on ports port..port+3, no gateway). Prints the directory entry to add
- * to the gateway's directory file. --demo registers a little data of its own.
+ * A registry node: the four subgraphs of one country over one database, no gateway (the only process
+ * that opens the database). `npm run registry -- --country DE --port 5000` on its own; `npm start`
+ * forks it; docker-compose runs one subgraph per container with `--only <subgraph>`.
+ * Flags win over the environment: --country/COUNTRY, --name/REGISTRY_NAME, --port/PORT (default 5000:
+ * the subgraphs on port..port+3, 0 for free ports), --host/HOST, --database-url/DATABASE_URL,
+ * --data-dir/DATA_DIR (default data/registry-<country>). With --only, the siblings' URLs come from
+ * ENTERPRISES_URL, PRODUCT_MODELS_URL, UNITS_URL, LIFECYCLE_URL (writes that check another subgraph).
  */
+const usage = `usage: npm run registry -- --country DE [--port 5000] [--name "German registry"] [--data-dir data/registry-DE] [--database-url postgres://...] [--demo] [--only <${DATA_SUBGRAPHS.join('|')}>]`;
+setRootLogger(createLogger({ name: 'registry-node' }));
+const log = rootLogger();
+const env = process.env;
 const { values } = parseArgs({
   options: {
     country: { type: 'string' },
-    port: { type: 'string', default: '5000' },
+    port: { type: 'string' },
     name: { type: 'string' },
-    host: { type: 'string', default: '127.0.0.1' },
+    host: { type: 'string' },
     'data-dir': { type: 'string' },
     'database-url': { type: 'string' },
+    only: { type: 'string' },
     demo: { type: 'boolean', default: false },
   },
 });
-const country = (values.country ?? '').toUpperCase();
-if (!/^[0-9A-Z]{2}$/.test(country)) {
-  console.error('usage: npm run registry -- --country DE [--port 5000] [--name "German registry"] [--data-dir data/registry-DE] [--database-url postgres://...] [--demo]');
+const country = (values.country ?? env.COUNTRY ?? '').toUpperCase();
+const only = values.only as DataSubgraphName | undefined;
+let port: number;
+try {
+  if (!/^[0-9A-Z]{2}$/.test(country)) throw new Error('--country (or COUNTRY) must be a 2-character country code');
+  if (only !== undefined && !DATA_SUBGRAPHS.includes(only)) throw new Error(`--only must be one of ${DATA_SUBGRAPHS.join(', ')}`);
+  if (values.demo && only) throw new Error('--demo needs the whole node, not --only');
+  port = parsePort(values.port ?? env.PORT, DEFAULT_REGISTRY_PORT, '--port (or PORT)');
+} catch (error) {
+  console.error(`${(error as Error).message}\n${usage}`);
   process.exit(2);
 }
-const port = Number(values.port);
-const database = await openDatabase(
-  values['database-url'] ? { url: values['database-url'] } : { dataDir: values['data-dir'] ?? `data/registry-${country}` },
-).catch(exitOnFailure('open the database'));
+const names = only ? [only] : DATA_SUBGRAPHS;
+const siblingUrls = Object.fromEntries(
+  DATA_SUBGRAPHS.map((sg) => [sg, env[`${sg.toUpperCase().replace('-', '_')}_URL`]]).filter(([sg, url]) => url && sg !== only),
+);
+const databaseConfig = values['database-url']
+  ? { url: values['database-url'] }
+  : values['data-dir']
+    ? { dataDir: values['data-dir'] }
+    : databaseConfigFromEnv(env, { dataDir: `data/registry-${country}` });
+const database = await openDatabase(databaseConfig).catch(exitOnFailure('open the database'));
 const node = await startRegistryNode({
-  node: { country, name: values.name ?? `${country} robot registry` },
+  node: { country, name: values.name ?? env.REGISTRY_NAME ?? `${country} robot registry` },
   database,
-  host: values.host,
-  ports: { enterprises: port, 'product-models': port + 1, units: port + 2, lifecycle: port + 3 },
-});
+  host: values.host ?? hostFrom(env),
+  ports: subgraphPorts(port, names),
+  only: only ? [only] : undefined,
+  siblingUrls,
+}).catch(exitOnFailure('start the subgraphs'));
 stopOnSignals(async () => {
   await node.stop();
   await database.close();
 });
+log.info(`${only ?? 'registry node'} of ${country} on ${databaseConfig.url ? 'Postgres' : `embedded PGlite in ${databaseConfig.dataDir ?? 'memory'}`}: ${Object.values(node.urls).join(', ')}`);
 if (values.demo) await seedPartner(node.urls, country);
 
-console.log(`Registry node for ${country} is up (no gateway). Add this entry to the gateway's directory file
-(config/registries.json, or DIRECTORY_FILE for npm start); the gateway picks it up without a restart:
+if (process.send) {
+  // Forked by `npm start`: the launcher builds the gateway's directory from this.
+  reportReady({ type: 'ready', role: 'registry-node', pid: process.pid, country, name: node.node.name, urls: node.urls });
+} else if (!only) {
+  console.log(`Registry node for ${country} is up (no gateway). To federate it, add its entry to the "registries" list of
+a gateway's directory file. A gateway that reads a file (npm run gateway, or npm start with DIRECTORY_FILE
+set) applies edits of that file without a restart; npm start without DIRECTORY_FILE must be restarted with
+DIRECTORY_FILE=<file>. As a file of its own:
 
-${JSON.stringify({ name: node.node.name, countries: [country], home: false, subgraphs: node.urls }, null, 2)}
+${JSON.stringify({ registries: [{ name: node.node.name, countries: [country], home: false, subgraphs: node.urls }] }, null, 2)}
 `);
+}
 
 /** A partner's own data goes to its own node; the home gateway only ever writes home. */
 async function seedPartner(urls: Partial<Record<string, string>>, cc: string): Promise<void> {

@@ -1,67 +1,132 @@
-import { unwatchFile, watchFile } from 'node:fs';
-import { databaseConfigFromEnv, openDatabase } from '../lib/database/database.js';
-import { exitOnFailure, stopOnSignals } from '../lib/server/shutdown.js';
-import { readDirectoryFile } from '../gateway/directory/registry-directory.js';
-import { startGateway } from '../gateway/gateway-server.js';
-import { identityFromEnv } from '../gateway/identity/identity-from-env.js';
-import { startRegistryNode } from '../subgraphs/registry-node.js';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createLogger, rootLogger, setRootLogger } from '../lib/logging/logger.js';
 import { exampleQueries } from './demo/examples.js';
 import { seedDemoData, DEMO_CODES, VERDICT_EXAMPLES } from './demo/seed.js';
+import { DEFAULT_GATEWAY_PORT, DEFAULT_HOME, HOME_DATA_DIR, hostFrom, parsePort } from './process-defaults.js';
+import { isReadyMessage, reportReady, type ReadyMessage } from './ready-message.js';
 
 /**
- * `npm start`: the home registry node (four subgraphs) and the gateway in one process, on the embedded
- * database persisted in ./data (or DATABASE_URL), seeded with demo data on first start.
+ * `npm start`: two processes, supervised. The home registry node (four subgraphs, the only process
+ * that opens the database: PGlite allows one) starts first; once it reports its URLs, the gateway
+ * starts with them as its home entry; demo data is seeded through the gateway. SIGINT/SIGTERM stop the
+ * gateway first (in-flight requests finish against a live node), then the node. If either dies, the
+ * other is stopped and the launcher exits non-zero.
  */
-const port = Number(process.env.PORT ?? 4000);
-const host = process.env.HOST ?? '127.0.0.1';
-const country = process.env.COUNTRY ?? 'CN';
-const config = databaseConfigFromEnv(process.env, { dataDir: 'data/registry' });
-// Before anything starts: NODE_ENV=production without JWKS settings stops here with the reason.
-const identity = await identityFromEnv({ dataDir: process.env.DATA_DIR ?? 'data', env: process.env }).catch(exitOnFailure('configure caller identity'));
+setRootLogger(createLogger({ name: 'launcher' }));
+const log = rootLogger();
+const env = process.env;
+const host = hostFrom(env);
+let port: number;
+try {
+  port = parsePort(env.PORT, DEFAULT_GATEWAY_PORT, 'PORT');
+} catch (error) {
+  log.fatal((error as Error).message);
+  process.exit(2);
+}
+const country = env.COUNTRY ?? DEFAULT_HOME.country;
+const script = (name: string) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
 
-const database = await openDatabase(config).catch(exitOnFailure('open the database'));
-const node = await startRegistryNode({
-  node: { country, name: process.env.REGISTRY_NAME ?? 'China national robot registry' },
-  database,
-  host,
-  ports: { enterprises: port + 1, 'product-models': port + 2, units: port + 3, lifecycle: port + 4 },
-});
-// The home node is always in the directory; DIRECTORY_FILE may add partner registries and extensions
-// (re-read when it changes). Its home entry, if any, is replaced by the node started here.
-const homeEntry = { name: node.node.name, countries: [country], home: true, subgraphs: node.urls };
-const directoryFile = process.env.DIRECTORY_FILE;
-const withHome = (file: string | undefined) => ({
-  registries: [homeEntry, ...(file ? ((readDirectoryFile(file) as { registries?: { home?: boolean }[] }).registries ?? []).filter((r) => !r.home) : [])],
-});
-const examples = exampleQueries(DEMO_CODES);
-const gateway = await startGateway({ directory: withHome(directoryFile), port, host, examples, identity });
-if (directoryFile) {
-  watchFile(directoryFile, { interval: 1_000 }, () => {
-    try {
-      void gateway.store.apply(withHome(directoryFile));
-    } catch (error) {
-      console.error(`directory refused, the last good one keeps serving: ${(error as Error).message}`);
-    }
+type Role = 'registry node' | 'gateway';
+const children = new Map<Role, ChildProcess>();
+let stopping = false;
+
+/** Forks an entry point and resolves with its ready message; rejects if it exits first. */
+function start<R extends ReadyMessage['role']>(role: Role, file: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  // Own process group: Ctrl+C reaches only the launcher, which stops the children in order.
+  const child = fork(script(file), args, { env: { ...env, ...extraEnv }, detached: true, stdio: 'inherit' });
+  children.set(role, child);
+  child.once('exit', (code, signal) => {
+    children.delete(role);
+    if (!stopping) void fail(`the ${role} (pid ${child.pid}) exited unexpectedly (${signal ?? `code ${code}`})`);
+  });
+  return new Promise<Extract<ReadyMessage, { role: R }>>((resolve, reject) => {
+    child.on('message', (message) => isReadyMessage(message) && resolve(message as Extract<ReadyMessage, { role: R }>));
+    child.once('exit', () => reject(new Error(`the ${role} exited before it was ready`)));
   });
 }
-stopOnSignals(async () => {
-  if (directoryFile) unwatchFile(directoryFile);
-  await gateway.stop();
-  await node.stop();
-  await database.close();
-});
 
-const seeded = await seedDemoData(gateway.url);
+/** Stops one child with SIGTERM and waits for it; true when it exited cleanly. */
+function stopChild(role: Role): Promise<boolean> {
+  const child = children.get(role);
+  if (!child) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code === 0));
+    child.kill('SIGTERM');
+  });
+}
+
+async function stopAll(): Promise<boolean> {
+  const gatewayClean = await stopChild('gateway');
+  const nodeClean = await stopChild('registry node');
+  return gatewayClean && nodeClean;
+}
+
+async function fail(reason: string): Promise<never> {
+  stopping = true;
+  log.error(`${reason}; stopping the other process`);
+  await stopAll();
+  process.exit(1);
+}
+
+let firstSignalAt = 0;
+const onSignal = (signal: NodeJS.Signals) => {
+  if (stopping) {
+    // `npm start` forwards the terminal's Ctrl+C, so one press can arrive twice; only a later one forces.
+    if (Date.now() - firstSignalAt < 1_000) return;
+    log.warn(`${signal} again: killing both processes without waiting`);
+    for (const child of children.values()) child.kill('SIGKILL');
+    process.exit(1);
+  }
+  stopping = true;
+  firstSignalAt = Date.now();
+  log.info(`${signal}: stopping the gateway (in-flight requests finish), then the registry node`);
+  void stopAll().then((clean) => process.exit(clean ? 0 : 1));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+// Started by a program over IPC (a test): if that program goes away, so do we.
+if (process.connected) process.once('disconnect', () => !stopping && onSignal('SIGTERM'));
+
+let node: Extract<ReadyMessage, { role: 'registry-node' }>;
+let gateway: Extract<ReadyMessage, { role: 'gateway' }>;
+try {
+  node = await start<'registry-node'>(
+    'registry node',
+    'registry-node',
+    ['--country', country, '--name', env.REGISTRY_NAME ?? DEFAULT_HOME.name, '--host', host, '--port', String(port === 0 ? 0 : port + 1)],
+    { DATA_DIR: env.DATA_DIR || HOME_DATA_DIR },
+  );
+  const home = { name: node.name, countries: [node.country], home: true, subgraphs: node.urls };
+  gateway = await start<'gateway'>('gateway', 'gateway', ['--home', JSON.stringify(home), '--examples'], { PORT: String(port), HOST: host });
+} catch (error) {
+  if (stopping) await new Promise(() => undefined); // a signal or a failure is already stopping everything
+  await fail((error as Error).message);
+}
+
+let seeded: boolean;
+try {
+  seeded = await seedDemoData(gateway!.url);
+} catch (error) {
+  if (stopping) await new Promise(() => undefined);
+  await fail(`cannot seed the demo data: ${(error as Error).message}`);
+}
+reportReady({ type: 'ready', role: 'launcher', pid: process.pid, gateway: { pid: gateway!.pid, url: gateway!.url }, node: { pid: node!.pid, urls: node!.urls } });
+
+const url = gateway!.url;
+const examples = exampleQueries(DEMO_CODES);
+const directoryFile = env.DIRECTORY_FILE?.trim();
 console.log(`
 Robot identity registry federation
-  database : ${config.url ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}
-  demo data: ${seeded ? 'seeded now' : 'already present'}
+  database : ${env.DATABASE_URL?.trim() ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${env.DATA_DIR || HOME_DATA_DIR}`}
+  demo data: ${seeded! ? 'seeded now' : 'already present'}
   directory: ${directoryFile ? `home + partners from ${directoryFile} (watched)` : 'home registry only (set DIRECTORY_FILE to add partners)'}
-  identity : ${identity.description}
-  subgraphs: ${Object.entries(node.urls).map(([name, url]) => `${name} ${url}`).join(', ')}
+  processes: registry node pid ${node!.pid} (${Object.entries(node!.urls).map(([name, u]) => `${name} ${u}`).join(', ')})
+             gateway pid ${gateway!.pid}
+  identity : ${gateway!.identity}
 
 GraphQL endpoint (open it in a browser for a query page, or POST JSON to it):
-  ${gateway.url}
+  ${url}
 
 Example codes:
   unit          ${DEMO_CODES.unit}   (display ${DEMO_CODES.unit.slice(0, 2)}-${DEMO_CODES.unit.slice(2, 6)}-${DEMO_CODES.unit.slice(6, 12)}-${DEMO_CODES.unit.slice(12)})
@@ -72,9 +137,9 @@ One code per customs verdict reason (try verify(code: ...)):
 ${Object.entries(VERDICT_EXAMPLES).map(([reason, code]) => `  ${reason.padEnd(26)} ${code}`).join('\n')}
 
 Try:
-  curl -s ${gateway.url} -H 'content-type: application/json' \\
+  curl -s ${url} -H 'content-type: application/json' \\
     -d '{"query":"{ unit(code: \\"${DEMO_CODES.unit}\\") { display state model { name } enterprise { name } } }"}'
 
 ${examples.map((e) => `# ${e.title}\n${e.query}`).join('\n\n')}
 
-Ctrl+C stops everything.`);
+Ctrl+C stops everything (the gateway first, then the registry node).`);

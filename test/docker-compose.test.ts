@@ -14,10 +14,16 @@ const source = (path: string) => readFileSync(join(root, path), 'utf8');
 
 /** Environment variables the code reads, found in the sources that the containers run. */
 const envRead = new Set(
-  ['subgraphs/main.ts', 'gateway/main.ts', 'lib/database/database.ts']
+  ['scripts/registry-node.ts', 'scripts/gateway.ts', 'scripts/process-defaults.ts', 'lib/database/database.ts']
     .flatMap((file) => [...source(file).matchAll(/env(?:\.|\[')([A-Z_]+)/g)].map((m) => m[1]!))
     .concat(DATA_SUBGRAPHS.map((sg) => `${sg.toUpperCase().replace('-', '_')}_URL`)),
 );
+
+/** Every --flag of a command is an option the entry point parses. */
+function expectFlagsKnown(command: string[]): void {
+  const script = source(command[1]!.replace(/^dist\//, '').replace(/\.js$/, '.ts'));
+  for (const flag of command.filter((arg) => arg.startsWith('--'))) expect(script, `${command[1]} ${flag}`).toMatch(new RegExp(`'?${flag.slice(2)}'?: \\{ type:`));
+}
 
 function healthPort(service: any): number {
   const test = service.healthcheck.test.join(' ');
@@ -35,8 +41,9 @@ describe('docker-compose.yml', () => {
     const db = services.postgres.environment.POSTGRES_DB;
     for (const name of DATA_SUBGRAPHS) {
       const service = services[name];
-      expect(service.command).toEqual(['node', 'dist/subgraphs/main.js', name]);
-      expect(existsSync(join(root, 'subgraphs/main.ts'))).toBe(true);
+      expect(service.command).toEqual(['node', 'dist/scripts/registry-node.js', '--only', name]);
+      expect(existsSync(join(root, 'scripts/registry-node.ts'))).toBe(true);
+      expectFlagsKnown(service.command);
       expect(Number(service.environment.PORT)).toBe(healthPort(service));
       expect(service.environment.DATABASE_URL).toBe(`postgres://postgres:${password}@postgres:5432/${db}`);
       expect(service.depends_on.postgres.condition).toBe('service_healthy');
@@ -52,8 +59,8 @@ describe('docker-compose.yml', () => {
 
   it('gives the gateway a valid directory that names the subgraph services and their ports', () => {
     const gateway = services.gateway;
-    expect(gateway.command).toEqual(['node', 'dist/gateway/main.js']);
-    expect(existsSync(join(root, 'gateway/main.ts'))).toBe(true);
+    expect(gateway.command).toEqual(['node', 'dist/scripts/gateway.js']);
+    expect(existsSync(join(root, 'scripts/gateway.ts'))).toBe(true);
     expect(gateway.ports).toEqual([`${gateway.environment.PORT}:${gateway.environment.PORT}`]);
     expect(Number(gateway.environment.PORT)).toBe(healthPort(gateway));
     for (const key of Object.keys(gateway.environment)) expect(envRead.has(key), `gateway sets ${key}`).toBe(true);
@@ -72,6 +79,9 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toContain('npm run build');
     expect(dockerfile).toMatch(/COPY schema schema/);
     expect(dockerfile).toMatch(/COPY config config/);
-    expect(source('tsconfig.build.json')).toContain('"gateway"');
+    expect(source('tsconfig.build.json')).toContain('"scripts"');
+    // The image's default command is an entry point that exists.
+    const cmd = JSON.parse(/^CMD (.+)$/m.exec(dockerfile)![1]!) as string[];
+    expect(existsSync(join(root, cmd[1]!.replace(/^dist\//, '').replace(/\.js$/, '.ts')))).toBe(true);
   });
 });

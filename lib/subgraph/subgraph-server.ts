@@ -38,6 +38,7 @@ export async function startSubgraph<DB, L>(
     plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), logRequestErrors()],
     includeStacktraceInErrorResponses: false,
     formatError: maskInternalErrors(),
+    stopOnTerminationSignals: false, // lib/server/shutdown.ts drains then exits 0; Apollo's would re-kill
   });
   return startGraphQLServer(
     {

@@ -1,0 +1,31 @@
+import type { DataSubgraphName } from '../lib/schema/contract.js';
+
+/**
+ * The one set of defaults of every entry point (npm start, npm run registry, npm run gateway, the
+ * containers). HOST is 127.0.0.1 unless set: nothing listens on other interfaces by accident.
+ */
+export const DEFAULT_HOST = '127.0.0.1';
+/** The gateway's port; under `npm start` the node's subgraphs take PORT+1 to PORT+4. */
+export const DEFAULT_GATEWAY_PORT = 4000;
+/** `npm run registry`'s first subgraph port (the four take port to port+3). */
+export const DEFAULT_REGISTRY_PORT = 5000;
+export const DEFAULT_HOME = { country: 'CN', name: 'China national robot registry' };
+/** The embedded database of `npm start`'s home node (`npm run registry` uses data/registry-<country>). */
+export const HOME_DATA_DIR = 'data/registry';
+
+export function hostFrom(env: NodeJS.ProcessEnv): string {
+  return env.HOST?.trim() || DEFAULT_HOST;
+}
+
+/** A TCP port from a flag or variable; 0 means "any free port" (tests). */
+export function parsePort(value: string | undefined, fallback: number, what: string): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${what} must be a port number (0-65535), not "${value}"`);
+  return port;
+}
+
+/** The node's four subgraphs on consecutive ports from `first`; 0 gives each a free port. */
+export function subgraphPorts(first: number, names: readonly DataSubgraphName[]): Partial<Record<DataSubgraphName, number>> {
+  return Object.fromEntries(names.map((name, i) => [name, first === 0 ? 0 : first + i]));
+}

@@ -1,0 +1,150 @@
+import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../lib/schema/contract.js';
+import { DEMO_CODES } from '../scripts/demo/seed.js';
+import { isReadyMessage, type ReadyMessage } from '../scripts/ready-message.js';
+
+/**
+ * `npm start` as a user runs it: the compiled launcher (dist/) as a real process, which forks the
+ * registry node and the gateway. The build is incremental, so this costs a second when dist/ is current.
+ */
+const root = repoRoot();
+type LauncherReady = Extract<ReadyMessage, { role: 'launcher' }>;
+
+interface Launcher {
+  process: ChildProcess;
+  ready: Promise<LauncherReady>;
+  exited: Promise<number | null>;
+  /** Resolves with the first JSON log line matching. */
+  logLine(match: (line: { name?: string; msg?: string }) => boolean): Promise<void>;
+}
+
+const running: ChildProcess[] = [];
+const folders: string[] = [];
+
+function startLauncher(): Launcher {
+  const dataDir = mkdtempSync(join(tmpdir(), 'launcher-'));
+  folders.push(dataDir);
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_FORMAT: 'json', LOG_LEVEL: 'info' };
+  delete env.DATABASE_URL; // the embedded database, whatever the suite runs on
+  delete env.DIRECTORY_FILE;
+  // As from a shell: vitest's NODE_ENV=test would, for one, turn off Apollo's own signal handlers.
+  delete env.NODE_ENV;
+  delete env.VITEST;
+  const child = fork(join(root, 'dist/scripts/start.js'), [], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  running.push(child);
+  const lines = createInterface({ input: child.stdout! });
+  const watchers: { match: (line: { name?: string; msg?: string }) => boolean; resolve: () => void }[] = [];
+  lines.on('line', (text) => {
+    if (!text.startsWith('{"')) return; // log lines; the banner is plain text
+    const line = JSON.parse(text) as { name?: string; msg?: string };
+    for (const w of watchers.filter((w) => w.match(line))) w.resolve();
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = new Promise<LauncherReady>((resolve, reject) => {
+    child.on('message', (m) => isReadyMessage(m) && m.role === 'launcher' && resolve(m));
+    child.once('exit', (code) => reject(new Error(`launcher exited (${code}) before it was ready: ${stderr}`)));
+  });
+  return { process: child, ready, exited, logLine: (match) => new Promise((resolve) => watchers.push({ match, resolve })) };
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+const portOf = (url: string) => Number(new URL(url).port);
+/** Resolves when something can listen on the port again. */
+const canListen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+
+async function query(url: string, q: string) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q }) });
+  return (await response.json()) as { data?: any; errors?: unknown[] };
+}
+
+beforeAll(async () => {
+  await promisify(execFile)(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'tsconfig.build.json'], { cwd: root });
+});
+
+afterEach(() => {
+  for (const child of running.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+});
+
+// Each test starts the whole house and seeds the demo data (about half a minute on two busy cores).
+describe('npm start (scripts/start.ts)', { timeout: 240_000 }, () => {
+  it('runs the node and the gateway as two processes, and SIGTERM drains a request in flight, stops both in order and exits 0', async () => {
+    const launcher = startLauncher();
+    const ready = await launcher.ready;
+    const launcherPid = launcher.process.pid!;
+
+    // Two child processes of the launcher: the gateway and the registry node.
+    expect(ready.gateway.pid).not.toBe(ready.node.pid);
+    expect(parentOf(ready.gateway.pid)).toBe(launcherPid);
+    expect(parentOf(ready.node.pid)).toBe(launcherPid);
+    expect(commandOf(ready.gateway.pid)).toContain('dist/scripts/gateway.js');
+    expect(commandOf(ready.node.pid)).toContain('dist/scripts/registry-node.js');
+
+    // The demo data answers through the gateway, read from the node.
+    const unit = `{ unit(code: "${DEMO_CODES.unit}") { code model { code } } }`;
+    expect((await query(ready.gateway.url, unit)).data?.unit).toEqual({ code: DEMO_CODES.unit, model: { code: DEMO_CODES.model } });
+
+    // A request whose headers the gateway has taken (100 Continue) but whose body is not sent yet.
+    const body = JSON.stringify({ query: unit });
+    const req = request(ready.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' } });
+    const answer = new Promise<{ status: number; body: any }>((resolve, reject) => {
+      req.once('response', (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      });
+      req.once('error', reject);
+    });
+    await new Promise((resolve) => req.once('continue', resolve));
+
+    const gatewayStopping = launcher.logLine((l) => l.name === 'gateway' && /^SIGTERM/.test(l.msg ?? ''));
+    launcher.process.kill('SIGTERM');
+    await gatewayStopping;
+    req.end(body);
+
+    // The request in flight finishes (the node is still up: it stops after the gateway).
+    const finished = await answer;
+    expect(finished.status).toBe(200);
+    expect(finished.body.data.unit).toEqual({ code: DEMO_CODES.unit, model: { code: DEMO_CODES.model } });
+    expect(await launcher.exited).toBe(0);
+
+    // No orphan, every port free again.
+    expect(alive(ready.gateway.pid)).toBe(false);
+    expect(alive(ready.node.pid)).toBe(false);
+    for (const url of [ready.gateway.url, ...Object.values(ready.node.urls)]) expect(await canListen(portOf(url!)), url).toBe(true);
+  });
+
+  it('stops the gateway and exits non-zero when the registry node dies', async () => {
+    const launcher = startLauncher();
+    const ready = await launcher.ready;
+    const failure = launcher.logLine((l) => l.name === 'launcher' && (l.msg ?? '').includes('registry node'));
+    process.kill(ready.node.pid, 'SIGKILL');
+    await failure;
+    expect(await launcher.exited).toBe(1);
+    expect(alive(ready.gateway.pid)).toBe(false);
+  });
+});
