@@ -1,6 +1,8 @@
 import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
+import { dropInternalHeaders } from '../lib/security/request-signer.js';
+import { signingFromEnv, type SigningOptions } from '../lib/security/signing-secret.js';
 import { DATA_SUBGRAPHS, DIRECTORY_SUBGRAPH, type DataSubgraphName } from '../lib/schema/contract.js';
 import { startGraphQLServer, type RunningServer } from '../lib/server/http-server.js';
 import { maskInternalErrors } from '../lib/server/mask-errors.js';
@@ -21,12 +23,14 @@ export interface GatewayOptions {
   /** How often each registry is probed for `registries { reachable }` and /health/ready. */
   probeIntervalMs?: number;
   examples?: { title: string; query: string }[];
+  /** The secret shared with the home node (requests to it are signed); defaults to NODE_SIGNING_SECRET. */
+  signing?: SigningOptions;
 }
 
 /** Builds the gateway without listening, so tests and the start script share one definition. */
 export async function createGateway(options: GatewayOptions) {
   const store = options.directory instanceof DirectoryStore ? options.directory : await DirectoryStore.create(options.directory, options.store);
-  const client = new RegistryClient();
+  const client = new RegistryClient(options.signing ?? signingFromEnv());
   const directory = () => store.directory;
   const directorySchema = directorySubgraphSchema(directory, (entry) => client.healthOf(entry).reachable);
   // @apollo/gateway otherwise sends usage metrics to Apollo and probes cloud metadata endpoints at
@@ -87,6 +91,8 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
         return { registries };
       },
       landingPage: landingPage(options.examples ?? []),
+      // Only the gateway sets internal headers: a client's copies are dropped before anything reads them.
+      verifyRequest: async (req) => dropInternalHeaders(req.headers),
     },
     options.port ?? 0,
     options.host,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DATA_SUBGRAPHS, DIRECTORY_SUBGRAPH, type DataSubgraphName } from '../../lib/schema/contract.js';
+import { parseSigningSecret, type SigningOptions } from '../../lib/security/signing-secret.js';
 import { DEFAULT_LIMITS, RegistryGuard, type RegistryLimits } from '../routing/registry-guard.js';
 
 /**
@@ -16,6 +17,8 @@ export interface RegistryEntry {
   subgraphs: Record<DataSubgraphName, string>;
   /** Headers sent with every request to this registry (credentials, resolved from the environment). */
   headers: Record<string, string>;
+  /** `signing: { fromEnv }`: requests to this registry are also signed (a partner running this software). */
+  signing?: SigningOptions;
   limits: RegistryLimits;
   extensions: ExtensionEntry[];
   /** Isolation state; kept across reloads while the entry's limits are unchanged. */
@@ -85,6 +88,7 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
       if (typeof url !== 'string' || !isHttpUrl(url)) problems.push(`${where}.subgraphs.${sg} must be an http(s) URL`);
     }
     const headers = readCredentials(raw.credentials, `${where}.credentials`, env, problems);
+    const signing = readSigning(raw.signing, `${where}.signing`, env, problems);
     const limits = readLimits(raw.limits, `${where}.limits`, problems);
     const previous = name ? options.previous?.registries.find((r) => r.name === name) : undefined;
     const entry: RegistryEntry = {
@@ -93,6 +97,7 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
       home: raw.home === true,
       subgraphs: subgraphs as Record<DataSubgraphName, string>,
       headers,
+      ...(signing ? { signing } : {}),
       limits,
       extensions: [],
       guard: previous && sameLimits(previous.limits, limits) ? previous.guard : new RegistryGuard(limits),
@@ -167,6 +172,21 @@ function readCredentials(raw: unknown, where: string, env: NodeJS.ProcessEnv, pr
   }
   const prefix = typeof spec.prefix === 'string' ? spec.prefix : '';
   return { [header.toLowerCase()]: prefix + secret };
+}
+
+/** `signing: { fromEnv }`: the variable holds the registry's signing secret (32+ bytes, hex or base64). */
+function readSigning(raw: unknown, where: string, env: NodeJS.ProcessEnv, problems: string[]): SigningOptions | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const spec = raw as { fromEnv?: unknown; secret?: unknown };
+  if ('secret' in spec) problems.push(`${where}: secrets are never stored in the directory; name an environment variable in fromEnv`);
+  if (typeof spec.fromEnv !== 'string' || !ENV_NAME.test(spec.fromEnv)) return void problems.push(`${where}.fromEnv must name an environment variable (A-Z, 0-9, _)`);
+  const text = env[spec.fromEnv];
+  if (!text) return void problems.push(`${where}: environment variable ${spec.fromEnv} is not set`);
+  try {
+    return { secret: parseSigningSecret(text, spec.fromEnv) };
+  } catch (error) {
+    return void problems.push(`${where}: ${(error as Error).message}`);
+  }
 }
 
 function readLimits(raw: unknown, where: string, problems: string[]): RegistryLimits {

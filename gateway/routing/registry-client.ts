@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GraphQLFormattedError } from 'graphql';
 import type { DataSubgraphName } from '../../lib/schema/contract.js';
+import { signRequest } from '../../lib/security/request-signer.js';
+import type { SigningOptions } from '../../lib/security/signing-secret.js';
 import { requestContextHeaders, type RequestContext } from '../../lib/server/request-context.js';
 import type { RegistryEntry } from '../directory/registry-directory.js';
 import { GuardRejection, RegistryGuard, type CircuitStatus } from './registry-guard.js';
@@ -43,6 +46,8 @@ interface Target {
   url: string;
   headers: Record<string, string>;
   guard: RegistryGuard;
+  /** Sign each request with this secret, for this subgraph (lib/security/request-signer.ts). */
+  signing?: SigningOptions & { audience: string };
 }
 
 /** A fetch answered with something that is not a GraphQL response. */
@@ -57,9 +62,19 @@ export class RegistryClient {
   private readonly health = new Map<string, { ok: number | null; failure: { at: number; reason: string } | null }>();
   private readonly lastLogged = new Map<string, number>();
 
+  /** `homeSigning`: the secret shared with the home node; a partner is signed for only with its own `signing`. */
+  constructor(private readonly homeSigning?: SigningOptions) {}
+
   async send(registry: RegistryEntry, subgraph: DataSubgraphName, options: ProcessOptions): Promise<GatewayResponse> {
+    const signing = registry.signing ?? (registry.home ? this.homeSigning : undefined);
     return this.post(
-      { key: registry.name, url: registry.subgraphs[subgraph], headers: registry.headers, guard: registry.guard },
+      {
+        key: registry.name,
+        url: registry.subgraphs[subgraph],
+        headers: registry.headers,
+        guard: registry.guard,
+        ...(signing ? { signing: { ...signing, audience: subgraph } } : {}),
+      },
       options,
       `${subgraph} of "${registry.name}"`,
     );
@@ -115,6 +130,16 @@ export class RegistryClient {
             accept: 'application/json',
             ...target.headers,
             ...(context.requestId ? requestContextHeaders(context as RequestContext) : {}),
+            // Signed per attempt: each carries a fresh nonce and timestamp.
+            ...(target.signing
+              ? signRequest(target.signing.secret, {
+                  audience: target.signing.audience,
+                  body,
+                  requestId: context.requestId ?? randomUUID(),
+                  caller: context.caller ?? null,
+                  search: new URL(target.url).search,
+                })
+              : {}),
           },
           body,
           signal,

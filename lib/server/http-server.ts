@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
-import { requestContextFromHeaders, type RequestContext } from './request-context.js';
+import { REQUEST_ID_HEADER, requestContextFromHeaders, type Caller, type RequestContext } from './request-context.js';
 
 export interface GraphQLHttpOptions<TContext extends BaseContext> {
   apollo: ApolloServer<TContext>;
@@ -18,7 +18,16 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   maxBodyBytes?: number;
   /** Extra routes tried before GraphQL; return true when handled. */
   routes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
+  /**
+   * Run on the exact body bytes before anything parses them (lib/security/request-verifier.ts): a refusal
+   * is answered as is; a pass supplies the verified caller and request id. Nothing returned: headers as sent.
+   */
+  verifyRequest?: (req: IncomingMessage, rawBody: Buffer) => Promise<RequestVerdict | void>;
 }
+
+export type RequestVerdict =
+  | { ok: true; requestId: string; caller: Caller | null }
+  | { ok: false; status: number; code: string; message: string };
 
 export interface RunningServer {
   url: string;
@@ -74,8 +83,11 @@ export async function startGraphQLServer<TContext extends BaseContext>(
 
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBody) return sendGraphQLError(res, 413, `request body over the ${maxBody}-byte limit`);
-    const raw = await readBody(req, maxBody);
-    if (raw === null) return sendGraphQLError(res, 413, `request body over the ${maxBody}-byte limit`);
+    const bytes = await readBody(req, maxBody);
+    if (bytes === null) return sendGraphQLError(res, 413, `request body over the ${maxBody}-byte limit`);
+    const verdict = options.verifyRequest ? await options.verifyRequest(req, bytes) : undefined;
+    if (verdict && !verdict.ok) return sendJson(res, verdict.status, { errors: [{ message: verdict.message, extensions: { code: verdict.code } }] });
+    const raw = bytes.toString('utf8');
 
     let body: unknown = undefined;
     if (req.method === 'POST') {
@@ -89,7 +101,9 @@ export async function startGraphQLServer<TContext extends BaseContext>(
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const requestContext = requestContextFromHeaders(req.headers);
+    const requestContext = verdict
+      ? { ...requestContextFromHeaders({ [REQUEST_ID_HEADER]: verdict.requestId }), caller: verdict.caller }
+      : requestContextFromHeaders(req.headers);
     const response = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: () => options.context(requestContext),
@@ -125,7 +139,7 @@ export async function startGraphQLServer<TContext extends BaseContext>(
   };
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -135,7 +149,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
       if (size > limit) over = true;
       else if (!over) chunks.push(chunk);
     });
-    req.on('end', () => resolve(over ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

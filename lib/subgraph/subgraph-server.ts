@@ -9,6 +9,10 @@ import { migrateSchema } from '../database/migrate.js';
 import { loadSdl } from '../schema/contract.js';
 import { startGraphQLServer, type RunningServer } from '../server/http-server.js';
 import { maskInternalErrors } from '../server/mask-errors.js';
+import { entityLimitPlugin } from '../security/entity-limit.js';
+import { memoryNonceStore, type NonceStore } from '../security/nonce-store.js';
+import { requestVerifier } from '../security/request-verifier.js';
+import type { SigningOptions } from '../security/signing-secret.js';
 import type { SiblingClient } from './sibling-client.js';
 import type { NodeIdentity, SubgraphContext, SubgraphDeps, SubgraphModule } from './subgraph-module.js';
 
@@ -18,6 +22,10 @@ export interface SubgraphServerOptions {
   siblings: SiblingClient;
   port?: number;
   host?: string;
+  /** With a secret, every request must be signed with it (lib/security); without, none is checked. */
+  signing?: SigningOptions;
+  /** Where nonces of accepted requests are remembered; share one across a node's subgraphs. */
+  nonces?: NonceStore;
 }
 
 /** Migrates the subgraph's schema, then serves it over HTTP. */
@@ -32,7 +40,7 @@ export async function startSubgraph<DB, L>(
     // buildSubgraphSchema types resolvers with an unknown context; ours is SubgraphContext<L>.
     schema: buildSubgraphSchema({ typeDefs: parse(loadSdl(module.name)), resolvers: module.resolvers(deps) as GraphQLResolverMap<unknown> }),
     // Traces cost time on every request and no gateway here asks for them.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), entityLimitPlugin()],
     includeStacktraceInErrorResponses: false,
     formatError: maskInternalErrors(module.name),
   });
@@ -41,6 +49,9 @@ export async function startSubgraph<DB, L>(
       apollo,
       context: async (request) => ({ ...request, loaders: module.loaders(deps) }),
       ready: () => options.database.ping(),
+      verifyRequest: options.signing
+        ? requestVerifier({ secret: options.signing.secret, audience: module.name, nonces: options.nonces ?? memoryNonceStore() })
+        : undefined,
     },
     options.port ?? 0,
     options.host,
