@@ -35,8 +35,8 @@ describe('requests straight to a subgraph port', () => {
   };
   const post = (body: string, headers: Record<string, string>) =>
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  const sign = (body: string, overrides: { secret?: Buffer; at?: number; audience?: string } = {}) =>
-    signRequest(overrides.secret ?? TEST_SIGNING.secret, { audience: overrides.audience ?? 'enterprises', body, requestId: randomUUID(), caller: null }, overrides.at ?? Date.now());
+  const sign = (body: string, overrides: { secret?: Buffer; at?: number } = {}) =>
+    signRequest(overrides.secret ?? TEST_SIGNING.secret, { body, requestId: randomUUID(), caller: null }, overrides.at ?? Date.now());
 
   /** The request is refused with 401 UNAUTHENTICATED naming `reason`, and nothing was written. */
   async function expectRefused(send: () => Promise<Response>, reason: RegExp) {
@@ -88,9 +88,18 @@ describe('requests straight to a subgraph port', () => {
     await expectRefused(() => post(body, headers), /signature invalid/);
   });
 
-  it('refuses a request signed for another subgraph', async () => {
+  it('refuses a request whose query string was changed after signing', async () => {
     const body = JSON.stringify(register(ENTERPRISE));
-    await expectRefused(() => post(body, sign(body, { audience: 'units' })), /signature invalid/);
+    const headers = sign(body);
+    const send = () => fetch(`${url}?query=${encodeURIComponent('{ __typename }')}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    await expectRefused(send, /signature invalid/);
+  });
+
+  it('refuses a nonce already used on another subgraph of the node', async () => {
+    const read = JSON.stringify({ query: '{ __typename }' });
+    const headers = sign(read);
+    expect((await fetch(fed.nodes[0]!.urls.units!, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: read })).status).toBe(200);
+    await expectRefused(() => post(read, headers), /^nonce replayed$/);
   });
 
   it('accepts a signed write once and refuses its replay', async () => {
@@ -134,7 +143,7 @@ describe('requests straight to a subgraph port', () => {
     const postUnits = (body: string) =>
       fetch(fed.nodes[0]!.urls.units!, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...signRequest(TEST_SIGNING.secret, { audience: 'units', body, requestId: randomUUID(), caller: null }) },
+        headers: { 'content-type': 'application/json', ...signRequest(TEST_SIGNING.secret, { body, requestId: randomUUID(), caller: null }) },
         body,
       });
 
@@ -178,7 +187,7 @@ describe('verified claims become the request context', () => {
       apollo,
       context: async (request) => request,
       ready: async () => undefined,
-      verifyRequest: requestVerifier({ secret, audience: 'probe', nonces: memoryNonceStore() }),
+      verifyRequest: requestVerifier({ secret, nonces: memoryNonceStore() }),
     });
   });
   afterAll(async () => {
@@ -188,7 +197,7 @@ describe('verified claims become the request context', () => {
   it('takes the caller and the request id from the signed headers, not from x-request-id', async () => {
     const body = JSON.stringify({ query: '{ whoami }' });
     const caller = { subject: 'officer-7', role: 'customs' as const, country: 'DE' };
-    const headers = signRequest(secret, { audience: 'probe', body, requestId: 'req-signed-1', caller });
+    const headers = signRequest(secret, { body, requestId: 'req-signed-1', caller });
     const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'spoofed', ...headers }, body });
     expect(response.headers.get('x-request-id')).toBe('req-signed-1');
     const answer = (await response.json()) as any;
@@ -238,10 +247,10 @@ describe('nonce stores', () => {
         const nonces = redisNonceStore(REDIS_URL, prefix);
         stores.push(nonces);
         const apollo = new ApolloServer({ typeDefs: 'type Query { ping: String }', resolvers: { Query: { ping: () => 'pong' } } });
-        servers.push(await startGraphQLServer({ apollo, context: async (r) => r, ready: async () => undefined, verifyRequest: requestVerifier({ secret, audience: 'units', nonces }) }));
+        servers.push(await startGraphQLServer({ apollo, context: async (r) => r, ready: async () => undefined, verifyRequest: requestVerifier({ secret, nonces }) }));
       }
       const body = JSON.stringify({ query: '{ ping }' });
-      const headers = { 'content-type': 'application/json', ...signRequest(secret, { audience: 'units', body, requestId: 'r-1', caller: null }) };
+      const headers = { 'content-type': 'application/json', ...signRequest(secret, { body, requestId: 'r-1', caller: null }) };
       const first = await fetch(servers[0]!.url, { method: 'POST', headers, body });
       expect(await first.json()).toEqual({ data: { ping: 'pong' } });
       const replay = await fetch(servers[1]!.url, { method: 'POST', headers, body });

@@ -22,10 +22,10 @@ export interface RegistryReport {
 const TIMEOUT_MS = 5_000;
 
 /** `signing`: for a registry that requires signed requests (its directory entry names a secret). */
-export function httpSender(url: string, headers: Record<string, string> = {}, signing?: SigningOptions & { audience: string }): Send {
+export function httpSender(url: string, headers: Record<string, string> = {}, signing?: SigningOptions): Send {
   return async (query, variables) => {
     const body = JSON.stringify({ query, variables });
-    const signature = signing ? signRequest(signing.secret, { audience: signing.audience, body, requestId: randomUUID(), caller: null, search: new URL(url).search }) : {};
+    const signature = signing ? signRequest(signing.secret, { body, requestId: randomUUID(), caller: null, search: new URL(url).search }) : {};
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers, ...signature },
@@ -49,7 +49,7 @@ export async function checkEndpoint(
   headers: Record<string, string> = {},
   signing?: SigningOptions,
 ): Promise<EndpointReport> {
-  const send = httpSender(url, headers, signing && { ...signing, audience: subgraph });
+  const send = httpSender(url, headers, signing);
   let sdl: string;
   try {
     const answer = await send('query ConformanceSdl { _service { sdl } }');

@@ -46,8 +46,8 @@ interface Target {
   url: string;
   headers: Record<string, string>;
   guard: RegistryGuard;
-  /** Sign each request with this secret, for this subgraph (lib/security/request-signer.ts). */
-  signing?: SigningOptions & { audience: string };
+  /** Sign each request with this secret (lib/security/request-signer.ts). */
+  signing?: SigningOptions;
 }
 
 /** A fetch answered with something that is not a GraphQL response. */
@@ -73,7 +73,7 @@ export class RegistryClient {
         url: registry.subgraphs[subgraph],
         headers: registry.headers,
         guard: registry.guard,
-        ...(signing ? { signing: { ...signing, audience: subgraph } } : {}),
+        ...(signing ? { signing } : {}),
       },
       options,
       `${subgraph} of "${registry.name}"`,
@@ -133,7 +133,6 @@ export class RegistryClient {
             // Signed per attempt: each carries a fresh nonce and timestamp.
             ...(target.signing
               ? signRequest(target.signing.secret, {
-                  audience: target.signing.audience,
                   body,
                   requestId: context.requestId ?? randomUUID(),
                   caller: context.caller ?? null,

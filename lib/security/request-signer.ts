@@ -20,8 +20,6 @@ export const SIGNATURE_HEADERS = {
 const VERSION = 'v1';
 
 export interface SignedFields {
-  /** The subgraph the request is for: a request signed for one subgraph is refused by the others. */
-  audience: string;
   method: string;
   /** The URL's query string ("" for a POST to /graphql); the path is left out so proxies may remount. */
   search: string;
@@ -35,7 +33,6 @@ export interface SignedFields {
 }
 
 export interface RequestToSign {
-  audience: string;
   body: string | Uint8Array;
   requestId: string;
   caller: Caller | null;
@@ -46,7 +43,6 @@ export interface RequestToSign {
 /** The headers to add to one request. Each call makes a fresh nonce: sign every attempt anew. */
 export function signRequest(secret: Buffer, request: RequestToSign, now: number = Date.now()): Record<string, string> {
   const fields: SignedFields = {
-    audience: request.audience,
     method: (request.method ?? 'POST').toUpperCase(),
     search: request.search ?? '',
     timestamp: String(now),
@@ -68,7 +64,6 @@ export function signRequest(secret: Buffer, request: RequestToSign, now: number 
 export function signatureOf(secret: Buffer, fields: SignedFields): string {
   const canonical = [
     `registry-request-${VERSION}`,
-    fields.audience,
     fields.method,
     fields.search,
     fields.timestamp,

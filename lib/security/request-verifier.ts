@@ -7,8 +7,7 @@ import { bodyDigest, SIGNATURE_HEADERS, SIGNATURE_PREFIX, signatureOf, type Sign
 
 export interface VerifierOptions {
   secret: Buffer;
-  /** This subgraph's name: what the signer must have signed for. */
-  audience: string;
+  /** Share one across all subgraphs of a node (and their replicas): a nonce is good once per node. */
   nonces: NonceStore;
   /** A request older than this is refused (and its nonce need be remembered only this long). */
   maxAgeMs?: number;
@@ -63,7 +62,6 @@ export function requestVerifier(options: VerifierOptions): (req: IncomingMessage
     const signed = fields as Record<keyof typeof fields, string>;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const expected = signatureOf(options.secret, {
-      audience: options.audience,
       method: (req.method ?? 'GET').toUpperCase(),
       search: url.search,
       ...signed,

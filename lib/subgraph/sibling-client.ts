@@ -42,7 +42,6 @@ export function httpSiblingClient(
       const request = JSON.stringify({ query, variables: { r: representations } });
       const signature = signing
         ? signRequest(signing.secret, {
-            audience: subgraph,
             body: request,
             requestId: context.requestId,
             caller: { subject: `node:${signing.country}`, role: 'authority', country: signing.country },

@@ -50,7 +50,7 @@ export async function startSubgraph<DB, L>(
       context: async (request) => ({ ...request, loaders: module.loaders(deps) }),
       ready: () => options.database.ping(),
       verifyRequest: options.signing
-        ? requestVerifier({ secret: options.signing.secret, audience: module.name, nonces: options.nonces ?? memoryNonceStore() })
+        ? requestVerifier({ secret: options.signing.secret, nonces: options.nonces ?? memoryNonceStore() })
         : undefined,
     },
     options.port ?? 0,

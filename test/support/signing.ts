@@ -21,7 +21,6 @@ export async function signedPost(
 ): Promise<Response> {
   const body = JSON.stringify(payload);
   const headers = signRequest(TEST_SIGNING.secret, {
-    audience: subgraph,
     body,
     requestId: options.requestId ?? `test-${randomBytes(6).toString('hex')}`,
     caller: options.caller ?? null,
@@ -31,6 +30,6 @@ export async function signedPost(
 
 /** `fetch` to a node's subgraph with the body signed for it: the drop-in for tests that post straight to a node. */
 export async function signedFetch(url: string, subgraph: DataSubgraphName, init: { method?: string; headers?: Record<string, string>; body: string }): Promise<Response> {
-  const headers = signRequest(TEST_SIGNING.secret, { audience: subgraph, body: init.body, requestId: `test-${randomBytes(6).toString('hex')}`, caller: null });
+  const headers = signRequest(TEST_SIGNING.secret, { body: init.body, requestId: `test-${randomBytes(6).toString('hex')}`, caller: null });
   return fetch(url, { ...init, method: init.method ?? 'POST', headers: { ...init.headers, ...headers } });
 }
