@@ -36,7 +36,7 @@ export function memoryNonceStore(now: () => number = Date.now): NonceStore {
 /** SET key NX PX: atomic, and Redis expires the entry itself. */
 export function redisNonceStore(url: string, prefix = 'registry:nonce:'): NonceStore {
   // A replay check that waits for a reconnect would hold the request; fail fast instead (answered 503).
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false });
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined); // failures surface on each claim; the client reconnects by itself
   return {
     async claim(nonce, ttlMs) {
