@@ -2,6 +2,8 @@ import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import { rootLogger, type Logger } from '../lib/logging/logger.js';
+import { dropInternalHeaders } from '../lib/security/request-signer.js';
+import { signingFromEnv, type SigningOptions } from '../lib/security/signing-secret.js';
 import { DATA_SUBGRAPHS, DIRECTORY_SUBGRAPH, type DataSubgraphName } from '../lib/schema/contract.js';
 import { startGraphQLServer, type RunningServer } from '../lib/server/http-server.js';
 import { logRequestErrors, maskInternalErrors } from '../lib/server/mask-errors.js';
@@ -27,6 +29,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Who is calling (gateway/identity, identityFromEnv); absent, every caller is anonymous. */
   identity?: Identity;
+  /** The secret shared with the home node (requests to it are signed); defaults to NODE_SIGNING_SECRET. */
+  signing?: SigningOptions;
 }
 
 /** Builds the gateway without listening, so tests and the start script share one definition. */
@@ -34,7 +38,7 @@ export async function createGateway(options: GatewayOptions) {
   const store = options.directory instanceof DirectoryStore ? options.directory : await DirectoryStore.create(options.directory, options.store);
   const log = (options.logger ?? rootLogger()).child({ service: 'gateway' });
   // Live state (guards, health, trust) follows the directory's plain data across reloads.
-  const client = new RegistryClient(store.current);
+  const client = new RegistryClient(store.current, options.signing ?? signingFromEnv());
   store.onChange((next) => client.install(next));
   const directory = () => store.directory;
   const directorySchema = directorySubgraphSchema(directory, (entry) => client.healthOf(entry).reachable);
@@ -99,6 +103,8 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
       landingPage: landingPage(options.examples ?? []),
       log,
       authenticate: options.identity?.authenticate,
+      // Only the gateway sets internal headers: a client's copies are dropped before anything reads them.
+      verifyRequest: async (req) => dropInternalHeaders(req.headers),
     },
     options.port ?? 0,
     options.host,

@@ -1,9 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { developmentSigningSecret, SIGNING_SECRET_ENV } from '../lib/security/signing-secret.js';
 import { fileURLToPath } from 'node:url';
 import { createLogger, rootLogger, setRootLogger } from '../lib/logging/logger.js';
 import { exampleQueries } from './demo/examples.js';
 import { seedDemoData, DEMO_CODES, VERDICT_EXAMPLES } from './demo/seed.js';
-import { DEFAULT_GATEWAY_PORT, DEFAULT_HOME, HOME_DATA_DIR, hostFrom, parsePort } from './process-defaults.js';
+import { DEFAULT_GATEWAY_PORT, DEFAULT_HOME, hostFrom, parsePort } from './process-defaults.js';
 import { isReadyMessage, reportReady, type ReadyMessage } from './ready-message.js';
 
 /**
@@ -25,6 +27,12 @@ try {
   process.exit(2);
 }
 const country = env.COUNTRY ?? DEFAULT_HOME.country;
+// One data folder: the node's embedded database in <DATA_DIR>/registry, the gateway's development keys beside it.
+const dataDir = env.DATA_DIR || 'data';
+const nodeDataDir = join(dataDir, 'registry');
+// The gateway signs every call to the node with a secret they share; in development one is made in the data
+// folder. Production must bring its own (the node refuses to start without one).
+if (!env[SIGNING_SECRET_ENV] && env.NODE_ENV !== 'production') env[SIGNING_SECRET_ENV] = developmentSigningSecret(dataDir).toString('hex');
 const script = (name: string) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
 
 type Role = 'registry node' | 'gateway';
@@ -95,10 +103,10 @@ try {
     'registry node',
     'registry-node',
     ['--country', country, '--name', env.REGISTRY_NAME ?? DEFAULT_HOME.name, '--host', host, '--port', String(port === 0 ? 0 : port + 1)],
-    { DATA_DIR: env.DATA_DIR || HOME_DATA_DIR },
+    { DATA_DIR: nodeDataDir },
   );
   const home = { name: node.name, countries: [node.country], home: true, subgraphs: node.urls };
-  gateway = await start<'gateway'>('gateway', 'gateway', ['--home', JSON.stringify(home), '--examples'], { PORT: String(port), HOST: host });
+  gateway = await start<'gateway'>('gateway', 'gateway', ['--home', JSON.stringify(home), '--examples'], { PORT: String(port), HOST: host, DATA_DIR: dataDir });
 } catch (error) {
   if (stopping) await new Promise(() => undefined); // a signal or a failure is already stopping everything
   await fail((error as Error).message);
@@ -118,7 +126,7 @@ const examples = exampleQueries(DEMO_CODES);
 const directoryFile = env.DIRECTORY_FILE?.trim();
 console.log(`
 Robot identity registry federation
-  database : ${env.DATABASE_URL?.trim() ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${env.DATA_DIR || HOME_DATA_DIR}`}
+  database : ${env.DATABASE_URL?.trim() ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${nodeDataDir}`}
   demo data: ${seeded! ? 'seeded now' : 'already present'}
   directory: ${directoryFile ? `home + partners from ${directoryFile} (watched)` : 'home registry only (set DIRECTORY_FILE to add partners)'}
   processes: registry node pid ${node!.pid} (${Object.entries(node!.urls).map(([name, u]) => `${name} ${u}`).join(', ')})

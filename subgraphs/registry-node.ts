@@ -1,5 +1,7 @@
 import type { Database } from '../lib/database/database.js';
-import type { Logger } from '../lib/logging/logger.js';
+import { rootLogger, type Logger } from '../lib/logging/logger.js';
+import { nonceStoreFromEnv } from '../lib/security/nonce-store.js';
+import { SIGNING_SECRET_ENV, signingFromEnv, type SigningOptions } from '../lib/security/signing-secret.js';
 import type { DataSubgraphName } from '../lib/schema/contract.js';
 import type { RunningServer } from '../lib/server/http-server.js';
 import { httpSiblingClient } from '../lib/subgraph/sibling-client.js';
@@ -27,6 +29,8 @@ export interface RegistryNodeOptions {
   /** Run only these subgraphs (docker-compose runs one per container); siblings' URLs then come from `siblingUrls`. */
   only?: DataSubgraphName[];
   siblingUrls?: Partial<Record<DataSubgraphName, string>>;
+  /** The secret the gateway signs with; defaults to NODE_SIGNING_SECRET. With one, unsigned requests are refused. */
+  signing?: SigningOptions;
   /** Where the node's lines go (default the root logger); tests pass one that collects them. */
   logger?: Logger;
 }
@@ -40,7 +44,14 @@ export interface RunningNode {
 /** A registry node: the four subgraphs of one country over one database. No gateway. */
 export async function startRegistryNode(options: RegistryNodeOptions): Promise<RunningNode> {
   const urls: Partial<Record<DataSubgraphName, string>> = { ...options.siblingUrls };
-  const siblings = httpSiblingClient(() => urls);
+  const signing = options.signing ?? signingFromEnv();
+  if (!signing) {
+    // Without a secret any process that reaches a subgraph port could write: never so in production.
+    if (process.env.NODE_ENV === 'production') throw new Error(`${SIGNING_SECRET_ENV} must be set in production (at least 32 bytes, hex or base64; e.g. openssl rand -hex 32)`);
+    rootLogger().warn(`${SIGNING_SECRET_ENV} is not set: the subgraphs of ${options.node.country} accept unsigned requests (development only)`);
+  }
+  const nonces = nonceStoreFromEnv();
+  const siblings = httpSiblingClient(() => urls, signing && { ...signing, country: options.node.country });
   const servers: RunningServer[] = [];
   const names = options.only ?? (Object.keys(SUBGRAPH_MODULES) as DataSubgraphName[]);
   try {
@@ -50,6 +61,8 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
         node: options.node,
         database: options.database,
         siblings,
+        signing,
+        nonces,
         port: options.ports?.[name] ?? 0,
         host: options.host,
         logger: options.logger,
@@ -59,6 +72,7 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
     }
   } catch (error) {
     await Promise.all(servers.map((s) => s.stop()));
+    await nonces.close();
     throw error;
   }
   return {
@@ -66,6 +80,7 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
     urls,
     async stop() {
       await Promise.all(servers.map((s) => s.stop()));
+      await nonces.close();
     },
   };
 }

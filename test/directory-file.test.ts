@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/gateway-server.js';
 import { startFederation, type Federation } from './support/federation.js';
 import { seedNode } from './support/seed-node.js';
+import { TEST_SIGNING } from './support/signing.js';
 
 async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -30,7 +31,7 @@ describe('directory file hot reload', () => {
     dir = mkdtempSync(join(tmpdir(), 'directory-'));
     file = join(dir, 'registries.json');
     writeFileSync(file, JSON.stringify({ registries: [fed.directoryInput.registries[0]] }));
-    gateway = await startGateway({ directory: JSON.parse(JSON.stringify({ registries: [fed.directoryInput.registries[0]] })), directoryFile: file });
+    gateway = await startGateway({ directory: JSON.parse(JSON.stringify({ registries: [fed.directoryInput.registries[0]] })), directoryFile: file, signing: TEST_SIGNING });
   });
   afterAll(async () => {
     await gateway?.stop();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatementEvent } from '../lib/database/database.js';
 import { startFederation, type Federation } from './support/federation.js';
+import { signedFetch } from './support/signing.js';
 
 /**
  * The analysts' queries on lifecycle data, through the gateway: filtered event pages of a unit, units
@@ -141,7 +142,7 @@ describe(`lifecycle analytics (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite
 
     it('unitsByState takes unitCount from the representation, as the gateway sends it', async () => {
       const ask = async (representations: unknown[]) => {
-        const response = await fetch(fed.nodes[0]!.urls.lifecycle!, {
+        const response = await signedFetch(fed.nodes[0]!.urls.lifecycle!, 'lifecycle', {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ query: `query($r: [_Any!]!) { _entities(representations: $r) { ... on Registry { country unitsByState { state count } } } }`, variables: { r: representations } }),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatementEvent } from '../lib/database/database.js';
 import { startFederation, type Federation } from './support/federation.js';
+import { signedFetch } from './support/signing.js';
 
 /**
  * What customs reads about a unit's past, through the gateway: provenance (owners, border crossings,
@@ -165,7 +166,7 @@ describe(`provenance and recalls (${process.env.DATABASE_URL ? 'Postgres' : 'PGl
       }));
       let body: any;
       const statements = await countLifecycle(async () => {
-        const response = await fetch(fed.nodes[0]!.urls.lifecycle!, {
+        const response = await signedFetch(fed.nodes[0]!.urls.lifecycle!, 'lifecycle', {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ query: `query($r: [_Any!]!) { _entities(representations: $r) { ... on Unit { code openRecalls { code } } } }`, variables: { r: representations } }),
@@ -178,7 +179,7 @@ describe(`provenance and recalls (${process.env.DATABASE_URL ? 'Postgres' : 'PGl
       expect(statements).toBe(1);
 
       // Without the recalls the field cannot be answered, and says why.
-      const response = await fetch(fed.nodes[0]!.urls.lifecycle!, {
+      const response = await signedFetch(fed.nodes[0]!.urls.lifecycle!, 'lifecycle', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: `query($r: [_Any!]!) { _entities(representations: $r) { ... on Unit { openRecalls { code } } } }`, variables: { r: [{ __typename: 'Unit', code: units[0] }] } }),
@@ -194,7 +195,7 @@ describe(`provenance and recalls (${process.env.DATABASE_URL ? 'Postgres' : 'PGl
       const codes = [...units.slice(0, 997), `DE${units[0]!.slice(2)}`, units[0]!.toLowerCase(), 'CN123'];
       let body: any;
       const statements = await countLifecycle(async () => {
-        const response = await fetch(fed.nodes[0]!.urls.lifecycle!, {
+        const response = await signedFetch(fed.nodes[0]!.urls.lifecycle!, 'lifecycle', {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({
@@ -216,7 +217,7 @@ describe(`provenance and recalls (${process.env.DATABASE_URL ? 'Postgres' : 'PGl
       // A unit with no events at all is REGISTERED with nothing remedied.
       const other = await mutate(`mutation { registerUnits(input: { model: "${MODEL}", count: 1 }) { code } }`);
       const fresh = other.registerUnits[0].code;
-      const response = await fetch(fed.nodes[0]!.urls.lifecycle!, {
+      const response = await signedFetch(fed.nodes[0]!.urls.lifecycle!, 'lifecycle', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({

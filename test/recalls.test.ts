@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFederation, type Federation } from './support/federation.js';
+import { signedFetch } from './support/signing.js';
 
 /**
  * Recall campaigns through the gateway: the authority opens a campaign on a model (whole or a serial
@@ -145,7 +146,7 @@ describe('recall campaigns', () => {
   it('resolves campaign references and batches of unit references in one statement', async () => {
     const url = fed.nodes[0]!.urls['product-models']!;
     const post = async (query: string, variables: Record<string, unknown>) => {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      const response = await signedFetch(url, 'product-models', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
       return (await response.json()) as { data?: any; errors?: unknown[] };
     };
     const campaigns = await post(`query($r: [_Any!]!) { _entities(representations: $r) { ... on RecallCampaign { code defect model { code } } } }`, {

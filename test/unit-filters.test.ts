@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFederation, type Federation } from './support/federation.js';
+import { signedFetch } from './support/signing.js';
 
 /**
  * The analyst's view of units through the gateway: Registry.units filtered by model, enterprise and
@@ -120,7 +121,7 @@ describe('unit filters and per-model counts', () => {
     expect(enterprise.errors![0]!.extensions).toMatchObject({ code: 'MALFORMED_CODE', problems: [expect.objectContaining({ kind: 'CHARACTER', position: 3 })] });
     // A date without time and offset is ambiguous across borders. Asked of the subgraph directly: the
     // gateway reports a subgraph's variable-coercion failure (HTTP 400) as the registry being unavailable.
-    const response = await fetch(fed.nodes[0]!.urls.units!, {
+    const response = await signedFetch(fed.nodes[0]!.urls.units!, 'units', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSubgraphName } from '../lib/schema/contract.js';
 import { startFederation, type Federation } from './support/federation.js';
+import { signedFetch } from './support/signing.js';
 
 /**
  * The facts each data subgraph contributes to a customs verdict (the `Verification` entity, keyed by a
@@ -55,7 +56,7 @@ describe('verification facts', () => {
   };
 
   async function facts(subgraph: keyof typeof FIELDS, codes: unknown[]): Promise<any[]> {
-    const response = await fetch(fed.nodes[0]!.urls[subgraph as DataSubgraphName]!, {
+    const response = await signedFetch(fed.nodes[0]!.urls[subgraph as DataSubgraphName]!, subgraph as DataSubgraphName, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -140,7 +141,7 @@ describe('verification facts', () => {
   it('shares one statement with Unit references in the same units batch', async () => {
     const statements: string[] = [];
     const unsubscribe = fed.databases[0]!.onStatement((event) => statements.push(event.schema));
-    const response = await fetch(fed.nodes[0]!.urls.units!, {
+    const response = await signedFetch(fed.nodes[0]!.urls.units!, 'units', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { DATA_SUBGRAPHS, type DataSubgraphName } from '../../lib/schema/contract.js';
+import { signRequest } from '../../lib/security/request-signer.js';
+import type { SigningOptions } from '../../lib/security/signing-secret.js';
 import { behaviourProblems, type Send } from './behaviour.js';
 import { sdlProblems } from './sdl-compatibility.js';
 
@@ -18,12 +21,15 @@ export interface RegistryReport {
 
 const TIMEOUT_MS = 5_000;
 
-export function httpSender(url: string, headers: Readonly<Record<string, string>> = {}): Send {
+/** `signing`: for a registry that requires signed requests (its directory entry names a secret). */
+export function httpSender(url: string, headers: Readonly<Record<string, string>> = {}, signing?: SigningOptions): Send {
   return async (query, variables) => {
+    const body = JSON.stringify({ query, variables });
+    const signature = signing ? signRequest(signing.secret, { body, requestId: randomUUID(), caller: null, search: new URL(url).search }) : {};
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify({ query, variables }),
+      headers: { 'content-type': 'application/json', ...headers, ...signature },
+      body,
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     const text = await response.text();
@@ -36,8 +42,8 @@ export function httpSender(url: string, headers: Readonly<Record<string, string>
 }
 
 /** SDL compatibility and behaviour of one endpoint claiming to be `subgraph` for `country`. */
-export async function checkEndpoint(subgraph: DataSubgraphName, url: string, country: string, headers: Readonly<Record<string, string>> = {}): Promise<EndpointReport> {
-  const send = httpSender(url, headers);
+export async function checkEndpoint(subgraph: DataSubgraphName, url: string, country: string, headers: Readonly<Record<string, string>> = {}, signing?: SigningOptions): Promise<EndpointReport> {
+  const send = httpSender(url, headers, signing);
   let sdl: string;
   try {
     const answer = await send('query ConformanceSdl { _service { sdl } }');
@@ -53,9 +59,9 @@ export async function checkEndpoint(subgraph: DataSubgraphName, url: string, cou
 
 /** All four subgraphs of a registry node. */
 export async function checkRegistry(
-  entry: { countries: readonly string[]; subgraphs: Readonly<Record<DataSubgraphName, string>>; headers?: Readonly<Record<string, string>> },
+  entry: { countries: readonly string[]; subgraphs: Readonly<Record<DataSubgraphName, string>>; headers?: Readonly<Record<string, string>>; signing?: SigningOptions },
 ): Promise<RegistryReport> {
-  const endpoints = await Promise.all(DATA_SUBGRAPHS.map((sg) => checkEndpoint(sg, entry.subgraphs[sg], entry.countries[0]!, entry.headers)));
+  const endpoints = await Promise.all(DATA_SUBGRAPHS.map((sg) => checkEndpoint(sg, entry.subgraphs[sg], entry.countries[0]!, entry.headers, entry.signing)));
   const unreachable = endpoints.some((e) => e.unreachable);
   return { conforming: endpoints.every((e) => e.problems.length === 0), unreachable, endpoints };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DATA_SUBGRAPHS, DIRECTORY_SUBGRAPH, type DataSubgraphName } from '../../lib/schema/contract.js';
+import { parseSigningSecret, type SigningOptions } from '../../lib/security/signing-secret.js';
 import { readLimits, type RegistryLimits } from './registry-limits.js';
 
 /**
@@ -17,6 +18,8 @@ export interface RegistryEntry {
   readonly subgraphs: Readonly<Record<DataSubgraphName, string>>;
   /** Headers sent with every request to this registry (credentials, resolved from the environment). */
   readonly headers: Readonly<Record<string, string>>;
+  /** `signing: { fromEnv }`: requests to this registry are also signed (a partner running this software). */
+  readonly signing?: SigningOptions;
   readonly limits: RegistryLimits;
   readonly extensions: readonly ExtensionEntry[];
 }
@@ -86,6 +89,7 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
       subgraphs[sg] = String(url);
     }
     const headers = readCredentials(raw.credentials, `${where}.credentials`, env, problems);
+    const signing = readSigning(raw.signing, `${where}.signing`, env, problems);
     const limits = readLimits(raw.limits, `${where}.limits`, problems);
     const registry = name ?? where;
     const extensions: ExtensionEntry[] = [];
@@ -109,6 +113,7 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
       home: raw.home === true,
       subgraphs: Object.freeze(subgraphs),
       headers,
+      ...(signing ? { signing } : {}),
       limits,
       extensions: Object.freeze(extensions),
     });
@@ -172,6 +177,21 @@ function readCredentials(raw: unknown, where: string, env: NodeJS.ProcessEnv, pr
   }
   const prefix = typeof spec.prefix === 'string' ? spec.prefix : '';
   return Object.freeze({ [header.toLowerCase()]: prefix + secret });
+}
+
+/** `signing: { fromEnv }`: the variable holds the registry's signing secret (32+ bytes, hex or base64). */
+function readSigning(raw: unknown, where: string, env: NodeJS.ProcessEnv, problems: string[]): SigningOptions | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const spec = raw as { fromEnv?: unknown; secret?: unknown };
+  if ('secret' in spec) problems.push(`${where}: secrets are never stored in the directory; name an environment variable in fromEnv`);
+  if (typeof spec.fromEnv !== 'string' || !ENV_NAME.test(spec.fromEnv)) return void problems.push(`${where}.fromEnv must name an environment variable (A-Z, 0-9, _)`);
+  const text = env[spec.fromEnv];
+  if (!text) return void problems.push(`${where}: environment variable ${spec.fromEnv} is not set`);
+  try {
+    return { secret: parseSigningSecret(text, spec.fromEnv) };
+  } catch (error) {
+    return void problems.push(`${where}: ${(error as Error).message}`);
+  }
 }
 
 function isHttpUrl(value: string): boolean {

@@ -1,7 +1,10 @@
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GraphQLFormattedError } from 'graphql';
 import type { DataSubgraphName } from '../../lib/schema/contract.js';
+import { randomUUID } from 'node:crypto';
 import { rootLogger } from '../../lib/logging/logger.js';
+import { signRequest } from '../../lib/security/request-signer.js';
+import type { SigningOptions } from '../../lib/security/signing-secret.js';
 import { requestContextHeaders, type RequestContext } from '../../lib/server/request-context.js';
 import type { ExtensionEntry, RegistryDirectory, RegistryEntry } from '../directory/registry-directory.js';
 import type { RegistryLimits } from '../directory/registry-limits.js';
@@ -56,6 +59,8 @@ interface Target {
   url: string;
   headers: Readonly<Record<string, string>>;
   limits: RegistryLimits;
+  /** Sign each request with this secret (lib/security/request-signer.ts). */
+  signing?: SigningOptions;
 }
 
 /** A fetch answered with something that is not a GraphQL response. */
@@ -73,7 +78,8 @@ export class RegistryClient {
   private readonly health = new Map<string, { ok: number | null; failure: { at: number; reason: string } | null }>();
   private readonly lastLogged = new Map<string, number>();
 
-  constructor(installed: InstalledDirectory) {
+  /** `homeSigning`: the secret shared with the home node; a partner is signed for only with its own `signing`. */
+  constructor(installed: InstalledDirectory, private readonly homeSigning?: SigningOptions) {
     this.install(installed);
   }
 
@@ -90,7 +96,7 @@ export class RegistryClient {
     const refusal = this.gate.refusal(registry.name);
     if (refusal) throw new RegistryUnavailableError(registry, refusal);
     return this.post(
-      { key: registry.name, url: registry.subgraphs[subgraph], headers: registry.headers, limits: registry.limits },
+      { key: registry.name, url: registry.subgraphs[subgraph], headers: registry.headers, limits: registry.limits, signing: registry.signing ?? (registry.home ? this.homeSigning : undefined) },
       options,
       `${subgraph} of "${registry.name}"`,
     );
@@ -155,6 +161,15 @@ export class RegistryClient {
             accept: 'application/json',
             ...target.headers,
             ...(context.requestId ? requestContextHeaders(context as RequestContext) : {}),
+            // Signed per attempt: each carries a fresh nonce and timestamp.
+            ...(target.signing
+              ? signRequest(target.signing.secret, {
+                  body,
+                  requestId: context.requestId ?? randomUUID(),
+                  caller: context.caller ?? null,
+                  search: new URL(target.url).search,
+                })
+              : {}),
           },
           body,
           signal,

@@ -26,7 +26,16 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   log?: Logger;
   /** Who is calling, run before the body is read; an HttpRefusal (a 401) is answered and nothing executes. */
   authenticate?: (req: IncomingMessage) => Promise<Caller | null>;
+  /**
+   * Run on the exact body bytes before anything parses them (lib/security/request-verifier.ts): a refusal
+   * is answered as is; a pass supplies the verified caller and request id. Nothing returned: headers as sent.
+   */
+  verifyRequest?: (req: IncomingMessage, rawBody: Buffer) => Promise<RequestVerdict | void>;
 }
+
+export type RequestVerdict =
+  | { ok: true; requestId: string; caller: Caller | null }
+  | { ok: false; status: number; code: string; message: string };
 
 export interface RunningServer {
   url: string;
@@ -102,8 +111,21 @@ export async function startGraphQLServer<TContext extends BaseContext>(
 
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBody) return sendGraphQLError(res, 413, `request body over the ${maxBody}-byte limit`);
-    const raw = await readBody(req, maxBody);
-    if (raw === null) return sendGraphQLError(res, 413, `request body over the ${maxBody}-byte limit`);
+    const bytes = await readBody(req, maxBody);
+    if (bytes === null) return sendGraphQLError(res, 413, `request body over the ${maxBody}-byte limit`);
+    const verdict = options.verifyRequest ? await options.verifyRequest(req, bytes) : undefined;
+    if (verdict && !verdict.ok) {
+      requestContext.log.info({ status: verdict.status, reason: verdict.message }, 'request refused');
+      return sendJson(res, verdict.status, { errors: [{ message: verdict.message, extensions: { code: verdict.code } }] });
+    }
+    if (verdict) {
+      // Signed by the gateway: its request id and the caller it vouches for replace what the headers said.
+      requestContext.requestId = verdict.requestId;
+      requestContext.caller = verdict.caller;
+      requestContext.log = serviceLog.child({ requestId: verdict.requestId, ...(verdict.caller ? { subject: verdict.caller.subject, role: verdict.caller.role } : {}) });
+      res.setHeader('x-request-id', verdict.requestId);
+    }
+    const raw = bytes.toString('utf8');
 
     let body: unknown = undefined;
     if (req.method === 'POST') {
@@ -191,7 +213,7 @@ function operationName(body: unknown): string | undefined {
   return typeof query === 'string' ? OPERATION.exec(query.slice(0, 300))?.[1] : undefined;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -201,7 +223,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
       if (size > limit) over = true;
       else if (!over) chunks.push(chunk);
     });
-    req.on('end', () => resolve(over ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

@@ -1,6 +1,8 @@
 import type { DataSubgraphName } from '../schema/contract.js';
 import { registryError } from '../errors.js';
 import { requestContextHeaders, type RequestContext } from '../server/request-context.js';
+import { signRequest } from '../security/request-signer.js';
+import type { SigningOptions } from '../security/signing-secret.js';
 
 /**
  * Reads entities owned by another subgraph of the same node, through that subgraph's public
@@ -19,7 +21,11 @@ export interface SiblingClient {
 
 const TIMEOUT_MS = 10_000;
 
-export function httpSiblingClient(urls: () => Partial<Record<DataSubgraphName, string>>): SiblingClient {
+/** With `signing`, each call is signed as the node itself (`node:<country>`), under the caller's request id. */
+export function httpSiblingClient(
+  urls: () => Partial<Record<DataSubgraphName, string>>,
+  signing?: SigningOptions & { country: string },
+): SiblingClient {
   return {
     async lookup<T>(
       subgraph: DataSubgraphName,
@@ -33,12 +39,20 @@ export function httpSiblingClient(urls: () => Partial<Record<DataSubgraphName, s
       if (!url) throw new Error(`no URL configured for the ${subgraph} subgraph`);
       const query = `query($r: [_Any!]!) { _entities(representations: $r) { ... on ${typename} { ${selection} } } }`;
       const representations = codes.map((code) => ({ __typename: typename, code }));
+      const request = JSON.stringify({ query, variables: { r: representations } });
+      const signature = signing
+        ? signRequest(signing.secret, {
+            body: request,
+            requestId: context.requestId,
+            caller: { subject: `node:${signing.country}`, role: 'authority', country: signing.country },
+          })
+        : {};
       let body: { data?: { _entities?: (T | null)[] }; errors?: { message: string }[] };
       try {
         const response = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...requestContextHeaders(context) },
-          body: JSON.stringify({ query, variables: { r: representations } }),
+          headers: { 'content-type': 'application/json', ...requestContextHeaders(context), ...signature },
+          body: request,
           signal: AbortSignal.timeout(TIMEOUT_MS),
         });
         body = (await response.json()) as typeof body;

@@ -9,6 +9,10 @@ import { rootLogger, type Logger } from '../logging/logger.js';
 import { migrateSchema } from '../database/migrate.js';
 import { loadSdl } from '../schema/contract.js';
 import { startGraphQLServer, type RunningServer } from '../server/http-server.js';
+import { entityLimitPlugin } from '../security/entity-limit.js';
+import { memoryNonceStore, type NonceStore } from '../security/nonce-store.js';
+import { requestVerifier } from '../security/request-verifier.js';
+import type { SigningOptions } from '../security/signing-secret.js';
 import { logRequestErrors, maskInternalErrors } from '../server/mask-errors.js';
 import type { SiblingClient } from './sibling-client.js';
 import type { NodeIdentity, SubgraphContext, SubgraphDeps, SubgraphModule } from './subgraph-module.js';
@@ -19,6 +23,10 @@ export interface SubgraphServerOptions {
   siblings: SiblingClient;
   port?: number;
   host?: string;
+  /** With a secret, every request must be signed with it (lib/security); without, none is checked. */
+  signing?: SigningOptions;
+  /** Where nonces of accepted requests are remembered; share one across a node's subgraphs. */
+  nonces?: NonceStore;
   /** The node's logger (default the root one); the subgraph logs through a child naming it. */
   logger?: Logger;
 }
@@ -35,7 +43,7 @@ export async function startSubgraph<DB, L>(
     // buildSubgraphSchema types resolvers with an unknown context; ours is SubgraphContext<L>.
     schema: buildSubgraphSchema({ typeDefs: parse(loadSdl(module.name)), resolvers: module.resolvers(deps) as GraphQLResolverMap<unknown> }),
     // Traces cost time on every request and no gateway here asks for them.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), logRequestErrors()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), logRequestErrors(), entityLimitPlugin()],
     includeStacktraceInErrorResponses: false,
     formatError: maskInternalErrors(),
     stopOnTerminationSignals: false, // lib/server/shutdown.ts drains then exits 0; Apollo's would re-kill
@@ -45,6 +53,9 @@ export async function startSubgraph<DB, L>(
       apollo,
       context: async (request) => ({ ...request, loaders: module.loaders(deps) }),
       ready: () => options.database.ping(),
+      verifyRequest: options.signing
+        ? requestVerifier({ secret: options.signing.secret, nonces: options.nonces ?? memoryNonceStore() })
+        : undefined,
       log: (options.logger ?? rootLogger()).child({ service: module.name, country: options.node.country }),
     },
     options.port ?? 0,

@@ -2,6 +2,7 @@ import { openDatabase, type Database } from '../../lib/database/database.js';
 import type { RegistryDirectory } from '../../gateway/directory/registry-directory.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway-server.js';
 import { startRegistryNode, type RunningNode } from '../../subgraphs/registry-node.js';
+import { TEST_SIGNING, TEST_SIGNING_ENV } from './signing.js';
 import { createTestDatabase } from './test-database.js';
 
 export interface NodeSpec {
@@ -43,12 +44,20 @@ export async function startFederation(
     drops.push(testDb.drop);
     const database = await openDatabase(testDb.config);
     databases.push(database);
-    nodes.push(await startRegistryNode({ node: { country: spec.country, name: spec.name ?? `${spec.country} registry` }, database }));
+    nodes.push(await startRegistryNode({ node: { country: spec.country, name: spec.name ?? `${spec.country} registry` }, database, signing: TEST_SIGNING }));
   }
   const directoryInput = {
-    registries: nodes.map((n, i) => ({ name: n.node.name, countries: [n.node.country], home: i === 0, subgraphs: n.urls, ...(options.limits ? { limits: options.limits } : {}) })),
+    // Partners run this software with the same secret, so their entries name it (the home node's is the gateway's own).
+    registries: nodes.map((n, i) => ({
+      name: n.node.name,
+      countries: [n.node.country],
+      home: i === 0,
+      subgraphs: n.urls,
+      ...(i > 0 ? { signing: { fromEnv: TEST_SIGNING_ENV } } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
+    })),
   };
-  const gateway = await startGateway({ directory: directoryInput, store: { checkConformance: options.checkConformance } });
+  const gateway = await startGateway({ directory: directoryInput, signing: TEST_SIGNING, store: { checkConformance: options.checkConformance } });
   return {
     gateway,
     nodes,

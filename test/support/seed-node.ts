@@ -1,8 +1,9 @@
 import type { RunningNode } from '../../subgraphs/registry-node.js';
+import { signedPost } from './signing.js';
 
 /** Posts straight to one subgraph of a node, as a partner registry writes to its own node. */
 export async function nodeQuery(node: RunningNode, subgraph: keyof RunningNode['urls'], query: string, variables?: object) {
-  const response = await fetch(node.urls[subgraph]!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const response = await signedPost(node.urls[subgraph]!, subgraph, { query, variables });
   const body = (await response.json()) as { data?: any; errors?: { message: string }[] };
   if (body.errors?.length) throw new Error(`${subgraph}: ${body.errors.map((e) => e.message).join('; ')}`);
   return body.data;
