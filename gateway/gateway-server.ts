@@ -4,10 +4,12 @@ import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReporting
 import { DATA_SUBGRAPHS, DIRECTORY_SUBGRAPH, type DataSubgraphName } from '../lib/schema/contract.js';
 import { startGraphQLServer, type RunningServer } from '../lib/server/http-server.js';
 import { maskInternalErrors } from '../lib/server/mask-errors.js';
-import type { RequestContext } from '../lib/server/request-context.js';
 import { directorySubgraphSchema } from './directory/directory-subgraph.js';
 import { DirectoryStore, type StoreOptions } from './directory/directory-store.js';
 import { landingPage } from './landing-page.js';
+import { limitsConfigFromEnv, type LimitsConfig } from './limits/limits-config.js';
+import { gatewayLimits, type LimitsContext } from './limits/limits-plugin.js';
+import { pageSecurityHeaders } from './limits/page-headers.js';
 import { ExtensionDataSource } from './routing/extension-data-source.js';
 import { RegistryClient } from './routing/registry-client.js';
 import { RoutingDataSource } from './routing/routing-data-source.js';
@@ -21,6 +23,8 @@ export interface GatewayOptions {
   /** How often each registry is probed for `registries { reachable }` and /health/ready. */
   probeIntervalMs?: number;
   examples?: { title: string; query: string }[];
+  /** Abuse limits (docs/limits.md), on by default: numbers here override the defaults and the environment. */
+  limits?: Partial<LimitsConfig> | false;
 }
 
 /** Builds the gateway without listening, so tests and the start script share one definition. */
@@ -53,14 +57,17 @@ export async function createGateway(options: GatewayOptions) {
       return new ExtensionDataSource(name, directory, client);
     },
   });
-  const apollo = new ApolloServer<RequestContext>({
+  const limits = options.limits === false ? null : gatewayLimits(limitsConfigFromEnv(process.env, options.limits), () => store.directory.registries.length);
+  const apollo = new ApolloServer<LimitsContext>({
     gateway,
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled(), ...(limits?.plugins ?? [])],
     includeStacktraceInErrorResponses: false,
-    formatError: maskInternalErrors('gateway'),
+    formatError: limits ? limits.formatError(maskInternalErrors('gateway')) : maskInternalErrors('gateway'),
+    // With limits on, introspection is decided per caller (hidden from anonymous callers in production).
+    ...(limits ? { introspection: true, validationRules: limits.validationRules, parseOptions: limits.parseOptions } : {}),
   });
   const probeAll = () => Promise.all(store.directory.registries.map((r) => client.probe(r)));
-  return { apollo, gateway, store, client, probeAll };
+  return { apollo, gateway, store, client, probeAll, limits };
 }
 
 export interface RunningGateway extends RunningServer {
@@ -70,7 +77,8 @@ export interface RunningGateway extends RunningServer {
 }
 
 export async function startGateway(options: GatewayOptions & { port?: number; host?: string }): Promise<RunningGateway> {
-  const { apollo, store, client, probeAll } = await createGateway(options);
+  const { apollo, store, client, probeAll, limits } = await createGateway(options);
+  const page = landingPage(options.examples ?? []);
   const stopWatching = options.directoryFile ? store.watchFile(options.directoryFile) : () => undefined;
   const probe = setInterval(() => void probeAll(), options.probeIntervalMs ?? 15_000);
   probe.unref();
@@ -78,7 +86,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
   const server = await startGraphQLServer(
     {
       apollo,
-      context: async (request) => request,
+      context: async (request, http) => ({ ...request, clientAddress: http.clientAddress }),
       // Ready while the home registry answers; partners' state is reported, not required.
       ready: async () => {
         const home = await client.probe(store.directory.home);
@@ -86,7 +94,8 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
         if (!home.reachable) throw Object.assign(new Error(`home registry "${home.name}" is unreachable`), { details: { registries } });
         return { registries };
       },
-      landingPage: landingPage(options.examples ?? []),
+      landingPage: page,
+      landingPageHeaders: pageSecurityHeaders(page),
     },
     options.port ?? 0,
     options.host,
@@ -99,6 +108,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
       clearInterval(probe);
       stopWatching();
       await server.stop();
+      await limits?.close();
     },
   };
 }
