@@ -8,8 +8,8 @@ export const LIMIT_CODES = [
   'TOO_MANY_DIRECTIVES',
   'TOO_MANY_TOKENS',
   'QUERY_TOO_COSTLY',
-  'TOO_MANY_ITEMS',
-  'TOO_MANY_CODES',
+  /** The project's code for a list over its size; `limit` says which (ITEMS_PER_FIELD, CODES_PER_REQUEST). */
+  'LIMIT_EXCEEDED',
   'RATE_LIMITED',
   'TOO_MANY_IN_FLIGHT',
   'INTROSPECTION_DISABLED',

@@ -54,15 +54,17 @@ export function gatewayLimits(config: LimitsConfig, registryCount: () => number)
           for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
           const priced = operationCost(schema, operation, fragments, variables, registryCount());
           if (priced.largest.items > config.maxItemsPerField) {
-            throw limitError('TOO_MANY_ITEMS', `field "${priced.largest.path}" would fetch ${priced.largest.items} items (list sizes multiplied through its nesting); at most ${config.maxItemsPerField}`, {
-              max: config.maxItemsPerField, actual: priced.largest.items, field: priced.largest.path,
+            throw limitError('LIMIT_EXCEEDED', `field "${priced.largest.path}" would fetch ${priced.largest.items} items (list sizes multiplied through its nesting); at most ${config.maxItemsPerField}`, {
+              limit: 'ITEMS_PER_FIELD', max: config.maxItemsPerField, actual: priced.largest.items, field: priced.largest.path,
+            });
+          }
+          if (priced.codes > config.maxCodesPerRequest) {
+            throw limitError('LIMIT_EXCEEDED', `the request names ${priced.codes} codes across its fields and aliases; at most ${config.maxCodesPerRequest}`, {
+              limit: 'CODES_PER_REQUEST', max: config.maxCodesPerRequest, actual: priced.codes,
             });
           }
           if (priced.cost > config.maxCost) {
             throw limitError('QUERY_TOO_COSTLY', `estimated cost ${priced.cost} is over the budget of ${config.maxCost} items per request`, { max: config.maxCost, actual: priced.cost });
-          }
-          if (priced.codes > config.maxCodesPerRequest) {
-            throw limitError('TOO_MANY_CODES', `the request names ${priced.codes} codes across its fields and aliases; at most ${config.maxCodesPerRequest}`, { max: config.maxCodesPerRequest, actual: priced.codes });
           }
           const subject = ctx.caller?.subject ?? null;
           const address = ctx.clientAddress ?? 'unknown';

@@ -8,16 +8,27 @@ import { limitError } from './limit-error.js';
  */
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
+/**
+ * Arguments (field.argument) that take any text and judge it themselves: customs' verify never raises an
+ * error for a bad code, it answers REFUSE with MALFORMED_CODE, and the code never reaches a database.
+ */
+const JUDGED_BY_THE_FIELD = new Set(['verify.code', 'verifyMany.codes', 'parseCode.code']);
+
 /** Refuses (BAD_USER_INPUT) the first string literal or string variable, at any depth, holding one. */
 export function checkTextInputs(document: DocumentNode, variables: Record<string, unknown>): void {
+  const checkedVariables = new Set<string>();
   visit(document, {
     Argument(node, _key, _parent, _path, ancestors) {
       const field = [...ancestors].reverse().find((a) => (a as { kind?: string }).kind === Kind.FIELD) as { name: { value: string } } | undefined;
+      if (field && JUDGED_BY_THE_FIELD.has(`${field.name.value}.${node.name.value}`)) return false;
       const where = findInLiteral(node.value, '');
       if (where !== null) refuse(`argument "${node.name.value}${where}"${field ? ` of ${field.name.value}` : ''}`);
+      visit(node.value, { Variable: (v) => void checkedVariables.add(v.name.value) });
+      return undefined;
     },
   });
   for (const [name, value] of Object.entries(variables)) {
+    if (!checkedVariables.has(name)) continue;
     const where = findInValue(value, '');
     if (where !== null) refuse(`variable "$${name}${where}"`);
   }
