@@ -30,7 +30,8 @@ export function limitError(
   return new GraphQLError(message, { extensions: { code, ...numbers, http: { status: http.status, headers } } });
 }
 
-const TOKEN_LIMIT = /^Syntax Error: Document contains more than (\d+) tokens/;
+// graphql-js spells it "more that N tokens" (16.x); accept the corrected spelling too.
+const TOKEN_LIMIT = /^Syntax Error: Document contains more tha[nt] (\d+) tokens/;
 
 /**
  * Apollo re-labels validation-rule errors GRAPHQL_VALIDATION_FAILED and parse aborts GRAPHQL_PARSE_FAILED;

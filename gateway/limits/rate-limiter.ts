@@ -21,7 +21,7 @@ export class CallerRateLimiter {
   private readonly redis: Redis | null;
 
   constructor(private readonly config: Pick<LimitsConfig, 'anonymousRate' | 'subjectRate' | 'subjectPoints' | 'redisUrl' | 'keyPrefix'>) {
-    this.redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false }) : null;
+    this.redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) : null;
     this.redis?.on('error', () => undefined); // reported by the failing consume, which falls back to memory
   }
 

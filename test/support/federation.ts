@@ -48,7 +48,12 @@ export async function startFederation(
   const directoryInput = {
     registries: nodes.map((n, i) => ({ name: n.node.name, countries: [n.node.country], home: i === 0, subgraphs: n.urls, ...(options.limits ? { limits: options.limits } : {}) })),
   };
-  const gateway = await startGateway({ directory: directoryInput, store: { checkConformance: options.checkConformance, log: () => undefined } });
+  const gateway = await startGateway({
+    directory: directoryInput,
+    store: { checkConformance: options.checkConformance, log: () => undefined },
+    // Every test sends from one anonymous address; rate and concurrency limits have their own tests (limits.test.ts).
+    limits: { anonymousRate: { points: 100_000_000, windowSeconds: 60 }, maxInFlightPerCaller: 10_000 },
+  });
   return {
     gateway,
     nodes,
