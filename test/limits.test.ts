@@ -36,9 +36,12 @@ const NESTED = `{ registries { enterprises(first: 100) { edges { node { productM
 describe('cost estimate', () => {
   it('prices nested connections as the rows they would fetch', () => {
     const priced = price(NESTED, {}, 2);
-    expect(priced.largest).toEqual({ path: 'registries.enterprises.edges.node.productModels.edges.node.units', items: 2 * 100 * 100 * 100 });
+    // units(first: 100) is asked on every one of the 2 x 100 x 100 models: a 20,000-representation fetch.
+    expect(priced.largest).toEqual({ path: 'registries.enterprises.edges.node.productModels.edges.node.units', items: 2 * 100 * 100 });
+    // ...and priced as the 2,000,000 units it would return.
+    expect(priced.cost).toBe(2 + 2 * 100 + 2 * 100 * 100 + 2 * 100 * 100 * 100);
     // Absent `first` takes the schema default (50).
-    expect(price('{ registries { units { edges { node { code } } } } }', {}, 3).largest.items).toBe(150);
+    expect(price('{ registries { units { edges { node { model { code } } } } } }', {}, 3)).toMatchObject({ cost: 3 + 150 + 150, largest: { items: 150 } });
   });
 
   it('counts each alias and each fragment spread of a shared variable separately', () => {
@@ -218,7 +221,7 @@ describe('abuse against a real gateway and registry node', () => {
       post(`{ ${Array.from({ length: 60 }, (_, i) => `t${i}: __typename @include(if: true)`).join(' ')} }`),
     ]);
     const during = await verify();
-    expect(nested.body.errors[0].extensions).toEqual({ code: 'LIMIT_EXCEEDED', limit: 'ITEMS_PER_FIELD', max: 1000, actual: 1_000_000, field: expect.stringContaining('units') });
+    expect(nested.body.errors[0].extensions).toEqual({ code: 'LIMIT_EXCEEDED', limit: 'ITEMS_PER_FIELD', max: 1000, actual: 10_000, field: 'registries.enterprises.edges.node.productModels.edges.node.units' });
     // 2,000 aliases do not get past the parser's token limit; fewer meet the alias limit.
     expect(aliased.body.errors[0].extensions).toEqual({ code: 'TOO_MANY_TOKENS', max: 5_000 });
     expect(aliasedFewer.body.errors[0].extensions).toEqual({ code: 'TOO_MANY_ALIASES', max: 30, actual: 31 });

@@ -54,7 +54,7 @@ export function gatewayLimits(config: LimitsConfig, registryCount: () => number)
           for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
           const priced = operationCost(schema, operation, fragments, variables, registryCount());
           if (priced.largest.items > config.maxItemsPerField) {
-            throw limitError('LIMIT_EXCEEDED', `field "${priced.largest.path}" would fetch ${priced.largest.items} items (list sizes multiplied through its nesting); at most ${config.maxItemsPerField}`, {
+            throw limitError('LIMIT_EXCEEDED', `field "${priced.largest.path}" would be fetched for ${priced.largest.items} items (list sizes multiplied through its nesting); at most ${config.maxItemsPerField}`, {
               limit: 'ITEMS_PER_FIELD', max: config.maxItemsPerField, actual: priced.largest.items, field: priced.largest.path,
             });
           }

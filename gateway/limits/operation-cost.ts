@@ -14,11 +14,14 @@ import {
 import { CODE_ARGUMENT, LIST_SIZES, type ListSize } from './list-sizes.js';
 
 export interface OperationCost {
-  /** Estimated items fetched: every object field's multiplied list size, summed (leaves are free). */
+  /** Estimated rows fetched: every object field's multiplied list size, summed (leaves and connection wrappers are free). */
   cost: number;
   /** Codes the request names or creates, each alias counted on its own. */
   codes: number;
-  /** The field (response path) reaching the most items, and how many. */
+  /**
+   * The field (response path) asked on the most parent objects, and how many: an entity fetch for it
+   * would carry that many representations. A list argument's own length counts too (`codes` of 1,001).
+   */
   largest: { path: string; items: number };
 }
 
@@ -83,9 +86,13 @@ export function operationCost(
       const items = multiplier * own.items;
       if (selection.arguments?.some((a) => a.name.value === CODE_ARGUMENT)) result.codes += multiplier;
       result.codes += multiplier * own.codes;
-      // Leaves come with their parent's row; only fields with a selection are fetched items.
-      if (selection.selectionSet) result.cost += items;
-      if (items > result.largest.items) result.largest = { path: fieldPath, items };
+      // Leaves come with their parent's row, and `edges`/`node` only wrap the rows their connection fetched.
+      const wrapper = parent !== null && parent !== undefined && ((name === 'edges' && parent.name.endsWith('Connection')) || (name === 'node' && parent.name.endsWith('Edge')));
+      if (selection.selectionSet && !wrapper) {
+        result.cost += items;
+        const reach = Math.max(multiplier, own.items);
+        if (reach > result.largest.items) result.largest = { path: fieldPath, items: reach };
+      }
       const definition = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[name] : undefined;
       if (selection.selectionSet) walk(selection.selectionSet, definition ? getNamedType(definition.type) : null, items, fieldPath, seen);
     }
