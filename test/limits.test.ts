@@ -13,7 +13,10 @@ import { createGateway, startGateway, type RunningGateway } from '../gateway/gat
 import { LIST_SIZES } from '../gateway/limits/list-sizes.js';
 import { operationCost } from '../gateway/limits/operation-cost.js';
 import { CallerRateLimiter } from '../gateway/limits/rate-limiter.js';
-import { DEFAULT_LIMITS_CONFIG } from '../gateway/limits/limits-config.js';
+import { DEFAULT_LIMITS_CONFIG, limitsConfigFromEnv } from '../gateway/limits/limits-config.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RegistryGuard } from '../gateway/routing/registry-guard.js';
 import { startRegistryNode, type RunningNode } from '../subgraphs/registry-node.js';
 import { seedNode } from './support/seed-node.js';
@@ -105,6 +108,20 @@ describe('rate limits in Redis (127.0.0.1:6379)', () => {
   });
 });
 
+describe('configuration', () => {
+  it('gives more points only to subjects named in a file, and hides the schema only in production', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'limits-'));
+    const file = join(dir, 'subjects.json');
+    writeFileSync(file, JSON.stringify({ 'bench-key': 1_000_000 }));
+    const config = limitsConfigFromEnv({ GATEWAY_SUBJECT_POINTS_FILE: file, NODE_ENV: 'production', REDIS_URL: 'redis://example:6379' });
+    expect(config).toMatchObject({ subjectPoints: { 'bench-key': 1_000_000 }, hideSchemaFromAnonymous: true, redisUrl: 'redis://example:6379' });
+    expect(limitsConfigFromEnv({})).toMatchObject({ subjectPoints: {}, hideSchemaFromAnonymous: false });
+    expect(limitsConfigFromEnv({}).redisUrl).toBeUndefined();
+    writeFileSync(file, JSON.stringify({ 'bench-key': 'lots' }));
+    expect(() => limitsConfigFromEnv({ GATEWAY_SUBJECT_POINTS_FILE: file })).toThrow(/points of "bench-key" must be a positive integer/);
+  });
+});
+
 describe('registry guard', () => {
   it('does not count a full bulkhead as a registry failure', async () => {
     const guard = new RegistryGuard({ timeoutMs: 5_000, maxConcurrent: 1, maxQueued: 0, breakAfterFailures: 1, halfOpenAfterMs: 60_000 });
@@ -121,7 +138,7 @@ describe('registry guard', () => {
 
 /** Forwards to a subgraph, counting every request but the gateway's health probes; can hold requests. */
 async function countingProxy(target: string) {
-  const state = { count: 0, hold: false, held: [] as (() => void)[], onHeld: () => undefined as void };
+  const state = { count: 0, hold: false, held: [] as (() => void)[], heldRequests: new Set<string>(), onHeld: () => undefined as void };
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -130,6 +147,7 @@ async function countingProxy(target: string) {
     if (state.hold && !body.toString().includes('RegistryProbe')) {
       await new Promise<void>((resolve) => {
         state.held.push(resolve);
+        state.heldRequests.add(String(req.headers['x-request-id']));
         state.onHeld();
       });
     }
@@ -258,11 +276,13 @@ describe('abuse against a real gateway and registry node', () => {
   it("gives each caller a share of concurrency: one caller's burst is refused, another caller is served", async () => {
     const held = proxies.map((p) => p.state);
     let arrived!: () => void;
-    const firstHeld = new Promise<void>((resolve) => (arrived = resolve));
-    for (const state of held) Object.assign(state, { hold: true, onHeld: () => arrived() });
+    const bothHeld = new Promise<void>((resolve) => (arrived = resolve));
+    // Each verify waits at its subgraph fetches; both are in flight once fetches of two requests are held.
+    const onHeld = () => void (new Set(held.flatMap((state) => [...state.heldRequests])).size >= 2 && arrived());
+    for (const state of held) Object.assign(state, { hold: true, onHeld });
     try {
       const slow = [verify('127.0.0.3'), verify('127.0.0.3')];
-      await firstHeld;
+      await bothHeld;
       const burst = await verify('127.0.0.3');
       expect(burst.status).toBe(429);
       expect(burst.body.errors[0].extensions).toEqual({ code: 'TOO_MANY_IN_FLIGHT', max: 2, actual: 3 });
