@@ -12,6 +12,9 @@ import { directorySubgraphSchema } from './directory/directory-subgraph.js';
 import { DirectoryStore, type StoreOptions } from './directory/directory-store.js';
 import type { Identity } from './identity/identity-from-env.js';
 import { landingPage } from './landing-page.js';
+import { limitsConfigFromEnv, type LimitsConfig } from './limits/limits-config.js';
+import { gatewayLimits, type LimitsContext } from './limits/limits-plugin.js';
+import { pageSecurityHeaders } from './limits/page-headers.js';
 import { ExtensionDataSource } from './routing/extension-data-source.js';
 import { RegistryClient } from './routing/registry-client.js';
 import { RoutingDataSource } from './routing/routing-data-source.js';
@@ -31,6 +34,8 @@ export interface GatewayOptions {
   identity?: Identity;
   /** The secret shared with the home node (requests to it are signed); defaults to NODE_SIGNING_SECRET. */
   signing?: SigningOptions;
+  /** Abuse limits (docs/limits.md), on by default: numbers here override the defaults and the environment. */
+  limits?: Partial<LimitsConfig> | false;
 }
 
 /** Builds the gateway without listening, so tests and the start script share one definition. */
@@ -66,15 +71,18 @@ export async function createGateway(options: GatewayOptions) {
       return new ExtensionDataSource(name, directory, client);
     },
   });
-  const apollo = new ApolloServer<RequestContext>({
+  const limits = options.limits === false ? null : gatewayLimits(limitsConfigFromEnv(process.env, options.limits), () => store.directory.registries.length);
+  const apollo = new ApolloServer<LimitsContext>({
     gateway,
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled(), logRequestErrors()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled(), logRequestErrors(), ...(limits?.plugins ?? [])],
     includeStacktraceInErrorResponses: false,
-    formatError: maskInternalErrors(),
+    formatError: limits ? limits.formatError(maskInternalErrors()) : maskInternalErrors(),
     stopOnTerminationSignals: false, // lib/server/shutdown.ts drains then exits 0; Apollo's would re-kill
+    // With limits on, introspection is decided per caller (hidden from anonymous callers in production).
+    ...(limits ? { introspection: true, validationRules: limits.validationRules, parseOptions: limits.parseOptions } : {}),
   });
   const probeAll = () => Promise.all(store.directory.registries.map((r) => client.probe(r)));
-  return { apollo, gateway, store, client, probeAll, log };
+  return { apollo, gateway, store, client, probeAll, log, limits };
 }
 
 export interface RunningGateway extends RunningServer {
@@ -84,7 +92,8 @@ export interface RunningGateway extends RunningServer {
 }
 
 export async function startGateway(options: GatewayOptions & { port?: number; host?: string }): Promise<RunningGateway> {
-  const { apollo, store, client, probeAll, log } = await createGateway(options);
+  const { apollo, store, client, probeAll, log, limits } = await createGateway(options);
+  const page = landingPage(options.examples ?? []);
   const stopWatching = options.directoryFile ? store.watchFile(options.directoryFile) : () => undefined;
   const probe = setInterval(() => void probeAll(), options.probeIntervalMs ?? 15_000);
   probe.unref();
@@ -92,7 +101,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
   const server = await startGraphQLServer(
     {
       apollo,
-      context: async (request) => request,
+      context: async (request, http) => ({ ...request, clientAddress: http.clientAddress }),
       // Ready while the home registry answers; partners' state is reported, not required.
       ready: async () => {
         const home = await client.probe(store.directory.home);
@@ -100,7 +109,8 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
         if (!home.reachable) throw Object.assign(new Error(`home registry "${home.name}" is unreachable`), { details: { registries } });
         return { registries };
       },
-      landingPage: landingPage(options.examples ?? []),
+      landingPage: page,
+      landingPageHeaders: pageSecurityHeaders(page),
       log,
       authenticate: options.identity?.authenticate,
       // Only the gateway sets internal headers: a client's copies are dropped before anything reads them.
@@ -117,6 +127,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
       clearInterval(probe);
       stopWatching();
       await server.stop();
+      await limits?.close();
     },
   };
 }

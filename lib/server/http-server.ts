@@ -8,7 +8,7 @@ import { requestContextFromHeaders, type Caller, type RequestContext } from './r
 export interface GraphQLHttpOptions<TContext extends BaseContext> {
   apollo: ApolloServer<TContext>;
   /** Builds the per-request GraphQL context (DataLoaders live here, so they never outlive a request). */
-  context(request: RequestContext): Promise<TContext>;
+  context(request: RequestContext, http: { clientAddress?: string }): Promise<TContext>;
   /**
    * Rejects with a reason when the service cannot serve (database down, home registry unreachable).
    * May resolve (or reject, as `details`) with more to report, such as each registry's status.
@@ -16,6 +16,8 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   ready(): Promise<Record<string, unknown> | void>;
   /** Optional HTML served on GET /graphql and GET / for browsers (must not load anything from a CDN). */
   landingPage?: string;
+  /** Headers sent with the landing page (its Content-Security-Policy); nosniff is always sent. */
+  landingPageHeaders?: Record<string, string>;
   /** Request bodies above this are refused with 413 before parsing (Apollo's own default is 50 MB). */
   maxBodyBytes?: number;
   /** Extra routes tried before GraphQL; return true when handled. */
@@ -90,7 +92,7 @@ export async function startGraphQLServer<TContext extends BaseContext>(
     if (options.routes && (await options.routes(req, res))) return;
     const wantsHtml = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
     if (options.landingPage && wantsHtml && (url.pathname === '/' || url.pathname === '/graphql')) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'x-content-type-options': 'nosniff', ...options.landingPageHeaders });
       return void res.end(options.landingPage);
     }
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: `no route ${url.pathname}; try /graphql` });
@@ -112,7 +114,11 @@ export async function startGraphQLServer<TContext extends BaseContext>(
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBody) return sendGraphQLError(res, 413, `request body over the ${maxBody}-byte limit`);
     const bytes = await readBody(req, maxBody);
-    if (bytes === null) return sendGraphQLError(res, 413, `request body over the ${maxBody}-byte limit`);
+    if (bytes === null) {
+      // The rest of the body is never read: answer and close the connection instead of draining it.
+      res.setHeader('connection', 'close');
+      return sendGraphQLError(res, 413, `request body over the ${maxBody}-byte limit`);
+    }
     const verdict = options.verifyRequest ? await options.verifyRequest(req, bytes) : undefined;
     if (verdict && !verdict.ok) {
       requestContext.log.info({ status: verdict.status, reason: verdict.message }, 'request refused');
@@ -143,7 +149,7 @@ export async function startGraphQLServer<TContext extends BaseContext>(
     const response = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       // Kept so the access line sees the caller that access control put on the context.
-      context: async () => (exchange.built = await options.context(requestContext)),
+      context: async () => (exchange.built = await options.context(requestContext, { clientAddress: req.socket.remoteAddress })),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     // While stopping, tell keep-alive clients not to reuse this socket so close() completes promptly.
@@ -217,13 +223,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) over = true;
-      else if (!over) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
+      if (size <= limit) return void chunks.push(chunk);
+      // Stop reading at the limit: a client streaming gigabytes costs us no more than `limit` bytes.
+      req.off('data', onData);
+      req.pause();
+      resolve(null);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

@@ -57,7 +57,13 @@ export async function startFederation(
       ...(options.limits ? { limits: options.limits } : {}),
     })),
   };
-  const gateway = await startGateway({ directory: directoryInput, signing: TEST_SIGNING, store: { checkConformance: options.checkConformance } });
+  const gateway = await startGateway({
+    directory: directoryInput,
+    signing: TEST_SIGNING,
+    store: { checkConformance: options.checkConformance },
+    // Every test sends from one anonymous address; rate and concurrency limits have their own tests (limits.test.ts).
+    limits: { anonymousRate: { points: 100_000_000, windowSeconds: 60 }, maxInFlightPerCaller: 10_000 },
+  });
   return {
     gateway,
     nodes,

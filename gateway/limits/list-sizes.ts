@@ -1,0 +1,35 @@
+/**
+ * How many items each list-returning field of the contract (schema/*.graphql) can produce, by field
+ * coordinate: the cost estimate multiplies these through the nesting. Fields not named here produce one
+ * item per parent, or a few per parent that are bounded by the data (a unit's recalls, a verdict's reasons).
+ * test/limits.test.ts checks this table against the supergraph: every `first` argument and every list
+ * argument of a root field must be here, with the schema's own default.
+ */
+export type ListSize =
+  /** A connection page: `first`, or the schema's default when absent. */
+  | { kind: 'page'; default: number }
+  /** The length of a list argument (`codes`, `events`); `codes` says each item names a code. */
+  | { kind: 'list'; argument: string; codes: boolean }
+  /** `registerUnits(input: { count | serials })`: the units it creates (each a new code). */
+  | { kind: 'units-to-register' }
+  /** One per registry in the directory. */
+  | { kind: 'registries' };
+
+export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
+  'Query.registries': { kind: 'registries' },
+  'Query.verifyMany': { kind: 'list', argument: 'codes', codes: true },
+  'Query.units': { kind: 'list', argument: 'codes', codes: true },
+  'Mutation.registerUnits': { kind: 'units-to-register' },
+  'Mutation.recordEvents': { kind: 'list', argument: 'events', codes: true },
+  'Registry.enterprises': { kind: 'page', default: 50 },
+  'Registry.productModels': { kind: 'page', default: 50 },
+  'Registry.units': { kind: 'page', default: 50 },
+  'Registry.unitsInState': { kind: 'page', default: 50 },
+  'Registry.events': { kind: 'page', default: 50 },
+  'Enterprise.productModels': { kind: 'page', default: 50 },
+  'ProductModel.units': { kind: 'page', default: 50 },
+  'Unit.events': { kind: 'page', default: 50 },
+};
+
+/** Arguments that name one code each (`unit(code:)`, `verify(code:)`...), counted towards the codes limit. */
+export const CODE_ARGUMENT = 'code';
