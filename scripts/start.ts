@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { developmentSigningSecret, SIGNING_SECRET_ENV } from '../lib/security/signing-secret.js';
+import { DEFAULT_AUDIENCE, DEVELOPMENT_ISSUER, ensureDevelopmentKey, signToken } from '../gateway/identity/development-key.js';
 import { fileURLToPath } from 'node:url';
 import { createLogger, rootLogger, setRootLogger } from '../lib/logging/logger.js';
 import { exampleQueries } from './demo/examples.js';
@@ -114,7 +115,14 @@ try {
 
 let seeded: boolean;
 try {
-  seeded = await seedDemoData(gateway!.url);
+  // The demo is written as the authority, with a short-lived token for the development key. Production has
+  // no development key: its registry starts empty.
+  if (env.NODE_ENV === 'production') seeded = false;
+  else {
+    const { privateJwk } = await ensureDevelopmentKey(dataDir);
+    const token = await signToken(privateJwk, { subject: 'demo-seed', role: 'authority', issuer: env.JWT_ISSUER ?? DEVELOPMENT_ISSUER, audience: env.JWT_AUDIENCE ?? DEFAULT_AUDIENCE, ttl: '10m' });
+    seeded = await seedDemoData(gateway!.url, { authorization: `Bearer ${token}` });
+  }
 } catch (error) {
   if (stopping) await new Promise(() => undefined);
   await fail(`cannot seed the demo data: ${(error as Error).message}`);
@@ -136,6 +144,15 @@ Robot identity registry federation
 GraphQL endpoint (open it in a browser for a query page, or POST JSON to it):
   ${url}
 
+Who you are (README "Who may do what"): without a token you are anonymous (verify, parseCode and the
+public fields of a unit, model or enterprise). A token for each role, signed with the development key
+(paste it into the query page's token field, or send it as "authorization: Bearer <token>"):
+  npm run -s token -- --role authority                        | tail -1
+  npm run -s token -- --role manufacturer --enterprise ${DEMO_CODES.enterprise}  | tail -1
+  npm run -s token -- --role customs --country DE             | tail -1
+  npm run -s token -- --role partner --country DE             | tail -1
+  npm run -s token -- --role analyst                          | tail -1
+
 Example codes:
   unit          ${DEMO_CODES.unit}   (display ${DEMO_CODES.unit.slice(0, 2)}-${DEMO_CODES.unit.slice(2, 6)}-${DEMO_CODES.unit.slice(6, 12)}-${DEMO_CODES.unit.slice(12)})
   product model ${DEMO_CODES.model}
@@ -144,7 +161,7 @@ Example codes:
 One code per customs verdict reason (try verify(code: ...)):
 ${Object.entries(VERDICT_EXAMPLES).map(([reason, code]) => `  ${reason.padEnd(26)} ${code}`).join('\n')}
 
-Try:
+Try (anonymous):
   curl -s ${url} -H 'content-type: application/json' \\
     -d '{"query":"{ unit(code: \\"${DEMO_CODES.unit}\\") { display state model { name } enterprise { name } } }"}'
 

@@ -60,12 +60,15 @@ const STORIES: string[][] = [
 
 type Query = (query: string, variables?: Record<string, unknown>) => Promise<any>;
 
-/** Seeds the demo data unless the home registry already has enterprises; returns whether it seeded. */
-export async function seedDemoData(gatewayUrl: string): Promise<boolean> {
+/**
+ * Seeds the demo data unless the home registry already has enterprises; returns whether it seeded.
+ * Writes need the authority: `headers` carries its credential (the launcher signs a token with the dev key).
+ */
+export async function seedDemoData(gatewayUrl: string, headers: Record<string, string> = {}): Promise<boolean> {
   const query: Query = async (q, variables) => {
     const response = await fetch(gatewayUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ query: q, variables }),
     });
     const body = (await response.json()) as { data?: any; errors?: { message: string }[] };
