@@ -4,11 +4,12 @@ import { formatCode } from '../../lib/identity-code/identity-code.js';
 import { readCode, readHomeCode, referenceCode, ownsCode } from '../../lib/subgraph/codes.js';
 import { readReason, readText } from '../../lib/subgraph/text.js';
 import { keyedLoader } from '../../lib/subgraph/keyed-loader.js';
-import { decodeCursor, pageLimit, toPage, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { findByKeys, listAfter, countWhere } from '../../lib/subgraph/keyed-table.js';
+import { resolvePage, type PageArgs } from '../../lib/subgraph/pagination.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
-import { changeEnterpriseStatus, countEnterprises, findEnterprises, insertEnterprise, listEnterprises } from './enterprise-repository.js';
-import type { EnterpriseRow, EnterprisesDb, EnterpriseStatus } from './enterprise-table.js';
+import { changeEnterpriseStatus, insertEnterprise } from './enterprise-repository.js';
+import { ENTERPRISE, type EnterpriseRow, type EnterprisesDb, type EnterpriseStatus } from './enterprise-table.js';
 import { migrations } from './migrations.js';
 
 interface Loaders {
@@ -28,7 +29,7 @@ export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders> = {
   schema: 'enterprises',
   migrations,
   loaders: ({ db }) => ({
-    enterprise: keyedLoader((codes) => findEnterprises(db, codes), (row) => row.code),
+    enterprise: keyedLoader((codes) => findByKeys(db, ENTERPRISE, codes), (row) => row.code),
   }),
   resolvers: ({ db, node }) => ({
     DateTime,
@@ -81,14 +82,13 @@ export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders> = {
       __resolveReference(ref: { country: unknown }) {
         return ref.country === node.country ? { country: node.country } : null;
       },
-      async enterprises({ country }: { country: string }, args: PageArgs) {
-        const limit = pageLimit(args.first);
-        const after = decodeCursor(args.after);
-        const [rows, total] = await Promise.all([
-          listEnterprises(db, country, after, limit + 1),
-          countEnterprises(db, country),
-        ]);
-        return toPage(rows, limit, (row) => row.code, total);
+      enterprises({ country }: { country: string }, args: PageArgs) {
+        const inCountry = { column: 'country', value: country } as const;
+        return resolvePage(args, {
+          rows: (after, limit) => listAfter(db, ENTERPRISE, inCountry, after, limit),
+          count: () => countWhere(db, ENTERPRISE, inCountry),
+          position: (row) => row.code,
+        });
       },
     },
   }),

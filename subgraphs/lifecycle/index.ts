@@ -1,6 +1,7 @@
 import { registryError } from '../../lib/errors.js';
 import { referenceCode } from '../../lib/subgraph/codes.js';
-import { pageLimit, toPage, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { countWhere, listAfter } from '../../lib/subgraph/keyed-table.js';
+import { resolvePage, type PageArgs } from '../../lib/subgraph/pagination.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { assertMonthRange, monthlySeries, readCodeCursor, readEventFilter, readIntegerCursor, stateCounts } from './analytics.js';
@@ -9,12 +10,10 @@ import {
   countEventsPerMonth,
   countRecordedEvents,
   countUnitsByState,
-  countUnitsInState,
   listRecordedEvents,
-  listUnitsInState,
   type EventFilter,
 } from './lifecycle-repository.js';
-import type { LifecycleDb, LifecycleEventRow } from './lifecycle-table.js';
+import { UNIT_STATE, type LifecycleDb, type LifecycleEventRow } from './lifecycle-table.js';
 import { migrations } from './migrations.js';
 import { buildProvenance } from './provenance.js';
 import { recordEvents, type LifecycleEventInput } from './record-events.js';
@@ -63,16 +62,14 @@ export const lifecycleSubgraph: SubgraphModule<LifecycleDb, Loaders> = {
       async state(unit: UnitRef, _: unknown, ctx: Context) {
         return (await ctx.loaders.unitSummary.load(unit.code)).state;
       },
-      async events(unit: UnitRef, args: PageArgs & { filter?: EventFilter | null }, ctx: Context) {
-        const limit = pageLimit(args.first);
-        const after = readIntegerCursor(args.after, MAX_SEQUENCE);
+      events(unit: UnitRef, args: PageArgs & { filter?: EventFilter | null }, ctx: Context) {
         const filter = readEventFilter(args.filter);
-        const [total, rows] = await Promise.all([
+        return resolvePage(args, {
+          rows: (after, limit) => ctx.loaders.eventPages.load(unit.code, after, limit, filter),
           // Unfiltered, the count is the unit's last sequence (no event scan); filtered, it is counted.
-          filter ? ctx.loaders.filteredEventCounts.load(unit.code, filter) : ctx.loaders.unitSummary.load(unit.code).then((s) => s.eventCount),
-          ctx.loaders.eventPages.load(unit.code, after, limit + 1, filter),
-        ]);
-        return toPage(rows, limit, (row) => String(row.sequence), total);
+          count: () => (filter ? ctx.loaders.filteredEventCounts.load(unit.code, filter) : ctx.loaders.unitSummary.load(unit.code).then((s) => s.eventCount)),
+          position: (row) => String(row.sequence),
+        }, (cursor: string | null | undefined) => readIntegerCursor(cursor, MAX_SEQUENCE));
       },
       async provenance(unit: UnitRef, _: unknown, ctx: Context) {
         return buildProvenance(await ctx.loaders.provenanceEvents.load(unit.code));
@@ -104,14 +101,13 @@ export const lifecycleSubgraph: SubgraphModule<LifecycleDb, Loaders> = {
       __resolveReference(ref: { country: unknown; unitCount?: unknown }): RegistryRef | null {
         return ref.country === deps.node.country ? { country: deps.node.country, unitCount: ref.unitCount } : null;
       },
-      async unitsInState(_: RegistryRef, args: PageArgs & { state: UnitState }) {
-        const limit = pageLimit(args.first);
-        const after = readCodeCursor(args.after);
-        const [codes, total] = await Promise.all([
-          listUnitsInState(deps.db, args.state, after, limit + 1),
-          countUnitsInState(deps.db, args.state),
-        ]);
-        return toPage(codes.map((code): UnitRef => ({ code })), limit, (unit) => unit.code, total);
+      unitsInState(_: RegistryRef, args: PageArgs & { state: UnitState }) {
+        const inState = { column: 'state', value: args.state } as const;
+        return resolvePage(args, {
+          rows: async (after, limit) => (await listAfter(deps.db, UNIT_STATE, inState, after, limit)).map((row): UnitRef => ({ code: row.unit_code })),
+          count: () => countWhere(deps.db, UNIT_STATE, inState),
+          position: (unit) => unit.code,
+        }, readCodeCursor);
       },
       async unitsByState(registry: RegistryRef) {
         if (registry.unitCount === null) {
@@ -131,12 +127,13 @@ export const lifecycleSubgraph: SubgraphModule<LifecycleDb, Loaders> = {
         if (from && before && from.getTime() === before.getTime()) return [];
         return monthlySeries(await countEventsPerMonth(deps.db, filter ?? {}), from, before, new Date());
       },
-      async events(_: RegistryRef, args: PageArgs & { filter?: EventFilter | null }) {
-        const limit = pageLimit(args.first);
-        const after = readIntegerCursor(args.after, Number.MAX_SAFE_INTEGER);
+      events(_: RegistryRef, args: PageArgs & { filter?: EventFilter | null }) {
         const filter = readEventFilter(args.filter) ?? {};
-        const [rows, total] = await Promise.all([listRecordedEvents(deps.db, after, limit + 1, filter), countRecordedEvents(deps.db, filter)]);
-        return toPage(rows, limit, (row) => String(row.log_position), total);
+        return resolvePage(args, {
+          rows: (after, limit) => listRecordedEvents(deps.db, after, limit, filter),
+          count: () => countRecordedEvents(deps.db, filter),
+          position: (row) => String(row.log_position),
+        }, (cursor: string | null | undefined) => readIntegerCursor(cursor, Number.MAX_SAFE_INTEGER));
       },
     },
   }),

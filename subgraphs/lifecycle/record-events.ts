@@ -1,12 +1,13 @@
 import { GraphQLError } from 'graphql';
+import { findByKeys } from '../../lib/subgraph/keyed-table.js';
 import type { Insertable, Kysely } from 'kysely';
 import { registryError, type RegistryErrorCode } from '../../lib/errors.js';
 import type { RequestContext } from '../../lib/server/request-context.js';
 import { readHomeCode } from '../../lib/subgraph/codes.js';
 import type { SubgraphDeps } from '../../lib/subgraph/subgraph-module.js';
 import { readEventDetails, sameDetails, unknownRecall, type DetailRule, type EventDetails, type EventDetailsInput } from './event-details.js';
-import { findEventsById, insertEvents, lockRecordingOrder, lockUnitStates, saveUnitStates } from './lifecycle-repository.js';
-import type { LifecycleDb, LifecycleEventRow, LifecycleEventTable, UnitStateTable } from './lifecycle-table.js';
+import { insertEvents, lockRecordingOrder, lockUnitStates, saveUnitStates } from './lifecycle-repository.js';
+import { LIFECYCLE_EVENT, type LifecycleDb, type LifecycleEventRow, type LifecycleEventTable, type UnitStateTable } from './lifecycle-table.js';
 import { applyEvent, type LifecycleEventType, type TransitionRule, type UnitStatus } from './state-machine.js';
 
 export const MAX_EVENTS_PER_CALL = 1_000;
@@ -167,7 +168,7 @@ async function applyInOrder(
 ): Promise<Outcome> {
   const refusals: Refusal[] = [];
   const locked = await lockUnitStates(trx, candidates.map((c) => c.unitCode));
-  const recorded = new Map((await findEventsById(trx, candidates.map((c) => c.input.eventId))).map((row) => [row.event_id, row]));
+  const recorded = new Map((await findByKeys(trx, LIFECYCLE_EVENT, candidates.map((c) => c.input.eventId))).map((row) => [row.event_id, row]));
 
   const units = new Map(
     locked.map((row) => [

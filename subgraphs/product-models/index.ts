@@ -3,22 +3,15 @@ import { registryError } from '../../lib/errors.js';
 import { formatCode } from '../../lib/identity-code/identity-code.js';
 import { ownsCode, readCode, readHomeCode, referenceCode } from '../../lib/subgraph/codes.js';
 import { groupedLoader, keyedLoader, pageLoader, type PageRequest } from '../../lib/subgraph/keyed-loader.js';
-import { decodeCursor, pageLimit, toPage, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { countPerKey, countWhere, findByKeys, listAfter, pagePerParent } from '../../lib/subgraph/keyed-table.js';
+import { resolvePage, type PageArgs } from '../../lib/subgraph/pagination.js';
 import { readReason, readText } from '../../lib/subgraph/text.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { migrations } from './migrations.js';
-import {
-  changeProductModelStatus,
-  countProductModelsOfCountry,
-  countProductModelsOfEnterprises,
-  findProductModels,
-  insertProductModel,
-  listProductModelsOfCountry,
-  pageProductModelsOfEnterprises,
-} from './product-model-repository.js';
-import type { ProductModelRow, ProductModelsDb, ProductModelStatus } from './product-model-table.js';
-import { findRecallCampaigns, findRecallsOfModels, findRecallsOfUnits, findVerificationFacts, type VerificationFactsRow } from './recall-campaign-repository.js';
+import { changeProductModelStatus, insertProductModel } from './product-model-repository.js';
+import { PRODUCT_MODEL, RECALL_CAMPAIGN, type ProductModelRow, type ProductModelsDb, type ProductModelStatus } from './product-model-table.js';
+import { findRecallsOfModels, findRecallsOfUnits, findVerificationFacts, type VerificationFactsRow } from './recall-campaign-repository.js';
 import type { RecallCampaignRow } from './recall-campaign-table.js';
 import { closeRecall, openRecall, recallReferenceCode, type OpenRecallInput } from './recall-campaigns.js';
 
@@ -60,13 +53,10 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
   schema: 'product_models',
   migrations,
   loaders: ({ db }) => ({
-    model: keyedLoader((codes) => findProductModels(db, codes), (row) => row.code),
-    modelsOfEnterprise: pageLoader(
-      (requests, limit) => pageProductModelsOfEnterprises(db, requests.map((r) => ({ enterprise: r.parent, after: r.after })), limit),
-      (row) => row.enterprise_code,
-    ),
-    modelCountOfEnterprise: groupedLoader((codes) => countProductModelsOfEnterprises(db, codes), 0),
-    recall: keyedLoader((codes) => findRecallCampaigns(db, codes), (row) => row.code),
+    model: keyedLoader((codes) => findByKeys(db, PRODUCT_MODEL, codes), (row) => row.code),
+    modelsOfEnterprise: pageLoader((requests, limit) => pagePerParent(db, PRODUCT_MODEL, 'enterprise_code', requests, limit), (row) => row.enterprise_code),
+    modelCountOfEnterprise: groupedLoader((codes) => countPerKey(db, PRODUCT_MODEL, 'enterprise_code', codes), 0),
+    recall: keyedLoader((codes) => findByKeys(db, RECALL_CAMPAIGN, codes), (row) => row.code),
     recallsOfModel: groupedLoader(async (models) => groupBy(await findRecallsOfModels(db, models), (row) => row.model_code), []),
     recallsOfUnit: groupedLoader(async (units) => groupBy(await findRecallsOfUnits(db, units), (row) => row.unit_code), []),
     verification: keyedLoader((units) => findVerificationFacts(db, units), (row) => row.unit_code),
@@ -159,28 +149,25 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
         const code = referenceCode(ref.code, 'enterprise', node);
         return code === null ? null : { code };
       },
-      async productModels({ code }: { code: string }, args: PageArgs, ctx: Context) {
-        const limit = pageLimit(args.first);
-        const after = decodeCursor(args.after);
-        const [rows, total] = await Promise.all([
-          ctx.loaders.modelsOfEnterprise.load({ parent: code, after, limit: limit + 1 }),
-          ctx.loaders.modelCountOfEnterprise.load(code),
-        ]);
-        return toPage(rows, limit, (row) => row.code, total);
+      productModels({ code }: { code: string }, args: PageArgs, ctx: Context) {
+        return resolvePage(args, {
+          rows: (after, limit) => ctx.loaders.modelsOfEnterprise.load({ parent: code, after, limit }),
+          count: () => ctx.loaders.modelCountOfEnterprise.load(code),
+          position: (row) => row.code,
+        });
       },
     },
     Registry: {
       __resolveReference(ref: { country: unknown }) {
         return ref.country === node.country ? { country: node.country } : null;
       },
-      async productModels({ country }: { country: string }, args: PageArgs) {
-        const limit = pageLimit(args.first);
-        const after = decodeCursor(args.after);
-        const [rows, total] = await Promise.all([
-          listProductModelsOfCountry(db, country, after, limit + 1),
-          countProductModelsOfCountry(db, country),
-        ]);
-        return toPage(rows, limit, (row) => row.code, total);
+      productModels({ country }: { country: string }, args: PageArgs) {
+        const inCountry = { column: 'country', value: country } as const;
+        return resolvePage(args, {
+          rows: (after, limit) => listAfter(db, PRODUCT_MODEL, inCountry, after, limit),
+          count: () => countWhere(db, PRODUCT_MODEL, inCountry),
+          position: (row) => row.code,
+        });
       },
     },
   }),

@@ -4,22 +4,15 @@ import { registryError } from '../../lib/errors.js';
 import { formatCode } from '../../lib/identity-code/identity-code.js';
 import { ownsCode, readCode, readHomeCode, referenceCode } from '../../lib/subgraph/codes.js';
 import { groupedLoader, keyedLoader, pageLoader, type PageRequest } from '../../lib/subgraph/keyed-loader.js';
-import { decodeCursor, pageLimit, toPage, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { countPerKey, countWhere, findByKeys, pagePerParent } from '../../lib/subgraph/keyed-table.js';
+import { resolvePage, type PageArgs } from '../../lib/subgraph/pagination.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { migrations } from './migrations.js';
 import { assertModelOpen, issueSerials, MAX_UNITS_PER_CALL, readSerials, registerSerials, type RegisterUnitsRequest } from './unit-issuance.js';
 import { readUnitFilter, type UnitFilterInput } from './unit-filter.js';
-import {
-  countFilteredUnits,
-  countUnitsBy,
-  countUnitsOfCountry,
-  countUnitsPerModel,
-  findUnits,
-  listFilteredUnits,
-  pageUnitsOfModels,
-} from './unit-repository.js';
-import type { UnitRow, UnitsDb } from './unit-table.js';
+import { countFilteredUnits, countUnitsPerModel, listFilteredUnits } from './unit-repository.js';
+import { UNIT, type UnitRow, type UnitsDb } from './unit-table.js';
 
 interface Loaders {
   unit: DataLoader<string, UnitRow | null>;
@@ -40,10 +33,10 @@ export const unitsSubgraph: SubgraphModule<UnitsDb, Loaders> = {
   schema: 'units',
   migrations,
   loaders: ({ db }) => ({
-    unit: keyedLoader((codes) => findUnits(db, codes), (row) => row.code),
-    unitsOfModel: pageLoader((requests, limit) => pageUnitsOfModels(db, requests, limit), (row) => row.model_code),
-    unitCountOfModel: groupedLoader((codes) => countUnitsBy(db, 'model_code', codes), 0),
-    unitCountOfEnterprise: groupedLoader((codes) => countUnitsBy(db, 'enterprise_code', codes), 0),
+    unit: keyedLoader((codes) => findByKeys(db, UNIT, codes), (row) => row.code),
+    unitsOfModel: pageLoader((requests, limit) => pagePerParent(db, UNIT, 'model_code', requests, limit), (row) => row.model_code),
+    unitCountOfModel: groupedLoader((codes) => countPerKey(db, UNIT, 'model_code', codes), 0),
+    unitCountOfEnterprise: groupedLoader((codes) => countPerKey(db, UNIT, 'enterprise_code', codes), 0),
   }),
   resolvers: ({ db, node, siblings }) => ({
     DateTime,
@@ -94,14 +87,12 @@ export const unitsSubgraph: SubgraphModule<UnitsDb, Loaders> = {
         const code = referenceCode(ref.code, 'productModel', node);
         return code === null ? null : { code };
       },
-      async units({ code }: { code: string }, args: PageArgs, ctx: Context) {
-        const limit = pageLimit(args.first);
-        const after = decodeCursor(args.after);
-        const [rows, total] = await Promise.all([
-          ctx.loaders.unitsOfModel.load({ parent: code, after, limit: limit + 1 }),
-          ctx.loaders.unitCountOfModel.load(code),
-        ]);
-        return toPage(rows, limit, (row) => row.code, total);
+      units({ code }: { code: string }, args: PageArgs, ctx: Context) {
+        return resolvePage(args, {
+          rows: (after, limit) => ctx.loaders.unitsOfModel.load({ parent: code, after, limit }),
+          count: () => ctx.loaders.unitCountOfModel.load(code),
+          position: (row) => row.code,
+        });
       },
       unitCount: ({ code }: { code: string }, _: unknown, ctx: Context) => ctx.loaders.unitCountOfModel.load(code),
     },
@@ -116,17 +107,15 @@ export const unitsSubgraph: SubgraphModule<UnitsDb, Loaders> = {
       __resolveReference(ref: { country: unknown }) {
         return ref.country === node.country ? { country: node.country } : null;
       },
-      async units({ country }: { country: string }, args: PageArgs & { filter?: UnitFilterInput | null }) {
-        const limit = pageLimit(args.first);
-        const after = decodeCursor(args.after);
+      units({ country }: { country: string }, args: PageArgs & { filter?: UnitFilterInput | null }) {
         const filter = readUnitFilter(args.filter);
-        const [rows, total] = await Promise.all([
-          listFilteredUnits(db, country, filter, after, limit + 1),
-          countFilteredUnits(db, country, filter),
-        ]);
-        return toPage(rows, limit, (row) => row.code, total);
+        return resolvePage(args, {
+          rows: (after, limit) => listFilteredUnits(db, country, filter, after, limit),
+          count: () => countFilteredUnits(db, country, filter),
+          position: (row) => row.code,
+        });
       },
-      unitCount: ({ country }: { country: string }) => countUnitsOfCountry(db, country),
+      unitCount: ({ country }: { country: string }) => countWhere(db, UNIT, { column: 'country', value: country }),
       async unitsByModel({ country }: { country: string }) {
         const counts = await countUnitsPerModel(db, country);
         return counts.map(({ model, count }) => ({ model: { code: model }, count }));
