@@ -2,7 +2,6 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse } from 'graphql';
 import type { Database } from '../database/database.js';
 import { migrateSchema } from '../database/migrate.js';
@@ -10,7 +9,7 @@ import { loadSdl } from '../schema/contract.js';
 import { startGraphQLServer, type RunningServer } from '../server/http-server.js';
 import { maskInternalErrors } from '../server/mask-errors.js';
 import type { SiblingClient } from './sibling-client.js';
-import type { NodeIdentity, SubgraphContext, SubgraphDeps, SubgraphModule } from './subgraph-module.js';
+import type { GraphQLResolverMap, NodeIdentity, SubgraphContext, SubgraphDeps, SubgraphModule } from './subgraph-module.js';
 
 export interface SubgraphServerOptions {
   node: NodeIdentity;
@@ -21,16 +20,16 @@ export interface SubgraphServerOptions {
 }
 
 /** Migrates the subgraph's schema, then serves it over HTTP. */
-export async function startSubgraph<DB, L>(
-  module: SubgraphModule<DB, L>,
+export async function startSubgraph<DB, L, R extends object>(
+  module: SubgraphModule<DB, L, R>,
   options: SubgraphServerOptions,
 ): Promise<RunningServer> {
   const db = options.database.forSchema<DB>(module.schema);
   await migrateSchema(db, module.schema, module.migrations);
   const deps: SubgraphDeps<DB> = { node: options.node, db, siblings: options.siblings };
   const apollo = new ApolloServer<SubgraphContext<L>>({
-    // buildSubgraphSchema types resolvers with an unknown context; ours is SubgraphContext<L>.
-    schema: buildSubgraphSchema({ typeDefs: parse(loadSdl(module.name)), resolvers: module.resolvers(deps) as GraphQLResolverMap<unknown> }),
+    // The generated resolver types are checked against the SDL; buildSubgraphSchema's map is looser.
+    schema: buildSubgraphSchema({ typeDefs: parse(loadSdl(module.name)), resolvers: module.resolvers(deps) as GraphQLResolverMap }),
     // Traces cost time on every request and no gateway here asks for them.
     plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
     includeStacktraceInErrorResponses: false,

@@ -4,18 +4,19 @@ import { formatCode } from '../../lib/identity-code/identity-code.js';
 import { ownsCode, readCode, readHomeCode, referenceCode } from '../../lib/subgraph/codes.js';
 import { groupedLoader, keyedLoader, pageLoader, type PageRequest } from '../../lib/subgraph/keyed-loader.js';
 import { countPerKey, countWhere, findByKeys, listAfter, pagePerParent } from '../../lib/subgraph/keyed-table.js';
-import { resolvePage, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { resolvePage } from '../../lib/subgraph/pagination.js';
 import { readReason, readText } from '../../lib/subgraph/text.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
-import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
+import type { CodeRef, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { migrations } from './migrations.js';
+import type { Resolvers } from './resolvers-types.generated.js';
 import { changeProductModelStatus, insertProductModel } from './product-model-repository.js';
-import { PRODUCT_MODEL, RECALL_CAMPAIGN, type ProductModelRow, type ProductModelsDb, type ProductModelStatus } from './product-model-table.js';
+import { PRODUCT_MODEL, RECALL_CAMPAIGN, type ProductModelRow, type ProductModelsDb } from './product-model-table.js';
 import { findRecallsOfModels, findRecallsOfUnits, findVerificationFacts, type VerificationFactsRow } from './recall-campaign-repository.js';
 import type { RecallCampaignRow } from './recall-campaign-table.js';
-import { closeRecall, openRecall, recallReferenceCode, type OpenRecallInput } from './recall-campaigns.js';
+import { closeRecall, openRecall, recallReferenceCode } from './recall-campaigns.js';
 
-interface Loaders {
+export interface Loaders {
   model: DataLoader<string, ProductModelRow | null>;
   modelsOfEnterprise: DataLoader<PageRequest, ProductModelRow[], string>;
   modelCountOfEnterprise: DataLoader<string, number>;
@@ -27,28 +28,8 @@ interface Loaders {
   /** Keyed by unit code; every key gets a row (the statement left-joins from the requested codes). */
   verification: DataLoader<string, VerificationFactsRow | null>;
 }
-type Context = SubgraphContext<Loaders>;
 
-/** What this subgraph knows of a unit is its code; its recalls are loaded per field, batched. */
-interface UnitRef {
-  code: string;
-}
-
-/** This subgraph's facts for a customs verdict on one unit code. */
-interface VerificationFacts {
-  code: string;
-  modelStatus: ProductModelStatus | null;
-  openRecallCampaigns: string[];
-}
-
-
-interface RegisterInput {
-  code: string;
-  name: string;
-  category: string;
-}
-
-export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
+export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders, Resolvers> = {
   name: 'product-models',
   schema: 'product_models',
   migrations,
@@ -64,13 +45,13 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
   resolvers: ({ db, node, siblings }) => ({
     DateTime,
     Query: {
-      productModel(_: unknown, { code }: { code: string }, ctx: Context) {
+      productModel(_, { code }, ctx) {
         const canonical = readCode(code, 'productModel');
         return ownsCode(canonical, node) ? ctx.loaders.model.load(canonical) : null;
       },
     },
     Mutation: {
-      async registerProductModel(_: unknown, { input }: { input: RegisterInput }, ctx: Context) {
+      async registerProductModel(_, { input }, ctx) {
         const code = readHomeCode(input.code, 'productModel', node);
         const name = readText(input.name, 'name', 200, 'product model name');
         const category = readText(input.category, 'category', 100, 'product model category');
@@ -86,9 +67,9 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
         if (!row) throw registryError('ALREADY_REGISTERED', `product model ${code} is already registered`, { input: code });
         return row;
       },
-      openRecall: (_: unknown, { input }: { input: OpenRecallInput }) => openRecall(db, node, input),
-      closeRecall: (_: unknown, { code }: { code: string }) => closeRecall(db, node, code),
-      async setProductModelStatus(_: unknown, args: { code: string; status: ProductModelStatus; reason: string }, ctx: Context) {
+      openRecall: (_, { input }) => openRecall(db, node, input),
+      closeRecall: (_, { code }) => closeRecall(db, node, code),
+      async setProductModelStatus(_, args, ctx) {
         const code = readHomeCode(args.code, 'productModel', node);
         const reason = readReason(args.reason);
         const row = await changeProductModelStatus(db, code, {
@@ -102,40 +83,40 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
       },
     },
     ProductModel: {
-      __resolveReference(ref: { code: unknown }, ctx: Context) {
+      __resolveReference(ref, ctx) {
         const code = referenceCode(ref.code, 'productModel', node);
         return code === null ? null : ctx.loaders.model.load(code);
       },
-      display: (row: ProductModelRow) => formatCode(row.code),
-      enterprise: (row: ProductModelRow) => ({ code: row.enterprise_code }),
-      registeredAt: (row: ProductModelRow) => row.registered_at,
-      recalls: (row: ProductModelRow, _: unknown, ctx: Context) => ctx.loaders.recallsOfModel.load(row.code),
+      display: (row) => formatCode(row.code),
+      enterprise: (row) => ({ code: row.enterprise_code }),
+      registeredAt: (row) => row.registered_at,
+      recalls: (row, _, ctx) => ctx.loaders.recallsOfModel.load(row.code),
     },
     RecallCampaign: {
-      __resolveReference(ref: { code: unknown }, ctx: Context) {
+      __resolveReference(ref, ctx) {
         const code = recallReferenceCode(ref.code, node);
         return code === null ? null : ctx.loaders.recall.load(code);
       },
-      async model(row: RecallCampaignRow, _: unknown, ctx: Context) {
+      async model(row, _, ctx) {
         // The foreign key guarantees the model exists.
         return (await ctx.loaders.model.load(row.model_code))!;
       },
-      serialFrom: (row: RecallCampaignRow) => row.serial_from,
-      serialTo: (row: RecallCampaignRow) => row.serial_to,
-      openedAt: (row: RecallCampaignRow) => row.opened_at,
-      closedAt: (row: RecallCampaignRow) => row.closed_at,
+      serialFrom: (row) => row.serial_from,
+      serialTo: (row) => row.serial_to,
+      openedAt: (row) => row.opened_at,
+      closedAt: (row) => row.closed_at,
     },
     Unit: {
       // Whether the unit exists is the units subgraph's answer: any unit code of this country has
       // the recalls its model and serial fall under.
-      __resolveReference(ref: { code: unknown }): UnitRef | null {
+      __resolveReference(ref): CodeRef | null {
         const code = referenceCode(ref.code, 'unit', node);
         return code === null ? null : { code };
       },
-      recalls: (unit: UnitRef, _: unknown, ctx: Context) => ctx.loaders.recallsOfUnit.load(unit.code),
+      recalls: (unit, _, ctx) => ctx.loaders.recallsOfUnit.load(unit.code),
     },
     Verification: {
-      async __resolveReference(ref: { code: unknown }, ctx: Context): Promise<VerificationFacts | null> {
+      async __resolveReference(ref, ctx) {
         const code = referenceCode(ref.code, 'unit', node);
         if (code === null) return null;
         const facts = await ctx.loaders.verification.load(code);
@@ -145,11 +126,11 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
     Enterprise: {
       // This subgraph cannot know whether the enterprise exists (that is the enterprises subgraph's
       // answer); it contributes the enterprise's models for any enterprise code of its country.
-      __resolveReference(ref: { code: unknown }) {
+      __resolveReference(ref) {
         const code = referenceCode(ref.code, 'enterprise', node);
         return code === null ? null : { code };
       },
-      productModels({ code }: { code: string }, args: PageArgs, ctx: Context) {
+      productModels({ code }, args, ctx) {
         return resolvePage(args, {
           rows: (after, limit) => ctx.loaders.modelsOfEnterprise.load({ parent: code, after, limit }),
           count: () => ctx.loaders.modelCountOfEnterprise.load(code),
@@ -158,10 +139,10 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
       },
     },
     Registry: {
-      __resolveReference(ref: { country: unknown }) {
+      __resolveReference(ref) {
         return ref.country === node.country ? { country: node.country } : null;
       },
-      productModels({ country }: { country: string }, args: PageArgs) {
+      productModels({ country }, args) {
         const inCountry = { column: 'country', value: country } as const;
         return resolvePage(args, {
           rows: (after, limit) => listAfter(db, PRODUCT_MODEL, inCountry, after, limit),

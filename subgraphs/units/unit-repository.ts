@@ -1,4 +1,4 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { UnitFilter } from './unit-filter.js';
 import { UNIT, type UnitRow, type UnitsDb } from './unit-table.js';
 import { findByKeys } from '../../lib/subgraph/keyed-table.js';
