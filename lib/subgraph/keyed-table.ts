@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable, type SelectType } from 'kysely';
+import { resolvePage, type Page, type PageArgs } from './pagination.js';
 
 /**
  * The statements every subgraph repeats over its own tables (rows by key, keyset lists, counts, one
@@ -29,9 +30,7 @@ export interface Equals<DB, T extends TableName<DB>> {
 
 // Kysely cannot type a query over a table chosen by a type parameter; the signatures above keep
 // callers typed, so the untyped builder stays inside this module.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function untyped<DB>(db: Kysely<DB>): Kysely<any> {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   return db as unknown as Kysely<any>;
 }
 
@@ -110,4 +109,18 @@ export async function pagePerParent<DB, T extends TableName<DB>>(
       order by ${sql.ref(`t.${table.key}`)} limit ${limit}
     ) p`.execute(db);
   return result.rows;
+}
+
+/** A list field over one table's rows matching `where` (Registry.enterprises, Registry.productModels). */
+export function resolveTablePage<DB, T extends TableName<DB>>(
+  db: Kysely<DB>,
+  table: KeyedTable<DB, T>,
+  where: Equals<DB, T>,
+  args: PageArgs,
+): Promise<Page<RowOf<DB, T>>> {
+  return resolvePage(args, {
+    rows: (after, limit) => listAfter(db, table, where, after, limit),
+    count: () => countWhere(db, table, where),
+    position: (row) => String((row as Record<string, unknown>)[table.key]),
+  });
 }

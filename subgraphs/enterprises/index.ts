@@ -4,8 +4,7 @@ import { formatCode } from '../../lib/identity-code/identity-code.js';
 import { readCode, readHomeCode, referenceCode, ownsCode } from '../../lib/subgraph/codes.js';
 import { readReason, readText } from '../../lib/subgraph/text.js';
 import { keyedLoader } from '../../lib/subgraph/keyed-loader.js';
-import { findByKeys, listAfter, countWhere } from '../../lib/subgraph/keyed-table.js';
-import { resolvePage } from '../../lib/subgraph/pagination.js';
+import { findByKeys, resolveTablePage } from '../../lib/subgraph/keyed-table.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { changeEnterpriseStatus, insertEnterprise } from './enterprise-repository.js';
@@ -76,12 +75,7 @@ export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders, Resolve
         return ref.country === node.country ? { country: node.country } : null;
       },
       enterprises({ country }, args) {
-        const inCountry = { column: 'country', value: country } as const;
-        return resolvePage(args, {
-          rows: (after, limit) => listAfter(db, ENTERPRISE, inCountry, after, limit),
-          count: () => countWhere(db, ENTERPRISE, inCountry),
-          position: (row) => row.code,
-        });
+        return resolveTablePage(db, ENTERPRISE, { column: 'country', value: country }, args);
       },
     },
   }),

@@ -3,7 +3,7 @@ import { registryError } from '../../lib/errors.js';
 import { formatCode } from '../../lib/identity-code/identity-code.js';
 import { ownsCode, readCode, readHomeCode, referenceCode } from '../../lib/subgraph/codes.js';
 import { groupedLoader, keyedLoader, pageLoader, type PageRequest } from '../../lib/subgraph/keyed-loader.js';
-import { countPerKey, countWhere, findByKeys, listAfter, pagePerParent } from '../../lib/subgraph/keyed-table.js';
+import { countPerKey, findByKeys, pagePerParent, resolveTablePage } from '../../lib/subgraph/keyed-table.js';
 import { resolvePage } from '../../lib/subgraph/pagination.js';
 import { readReason, readText } from '../../lib/subgraph/text.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
@@ -143,12 +143,7 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders, Res
         return ref.country === node.country ? { country: node.country } : null;
       },
       productModels({ country }, args) {
-        const inCountry = { column: 'country', value: country } as const;
-        return resolvePage(args, {
-          rows: (after, limit) => listAfter(db, PRODUCT_MODEL, inCountry, after, limit),
-          count: () => countWhere(db, PRODUCT_MODEL, inCountry),
-          position: (row) => row.code,
-        });
+        return resolveTablePage(db, PRODUCT_MODEL, { column: 'country', value: country }, args);
       },
     },
   }),
