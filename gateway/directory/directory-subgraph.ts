@@ -1,5 +1,5 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { GraphQLResolverMap } from '../../lib/subgraph/subgraph-module.js';
 import { parse, type GraphQLSchema } from 'graphql';
 import { registryError } from '../../lib/errors.js';
 import { parseCode, type ParsedCode } from '../../lib/identity-code/identity-code.js';

@@ -49,3 +49,29 @@ export function toPage<T>(rows: T[], limit: number, positionOf: (row: T) => stri
     totalCount,
   };
 }
+
+/** Where one connection's rows and total come from; rows are asked for with limit + 1. */
+export interface PageSource<Row, Position> {
+  rows(after: Position, limit: number): Promise<Row[]>;
+  count(): Promise<number>;
+  /** The keyset position a row's cursor encodes. */
+  position(row: Row): string;
+}
+
+/** The page resolver every list field shares: checks first and after, reads rows and total at once. */
+export function resolvePage<Row>(args: PageArgs, source: PageSource<Row, string | null>): Promise<Page<Row>>;
+export function resolvePage<Row, Position>(
+  args: PageArgs,
+  source: PageSource<Row, NoInfer<Position>>,
+  readCursor: (cursor: string | null | undefined) => Position,
+): Promise<Page<Row>>;
+export async function resolvePage<Row, Position>(
+  args: PageArgs,
+  source: PageSource<Row, Position>,
+  readCursor: (cursor: string | null | undefined) => Position = decodeCursor as (cursor: string | null | undefined) => Position,
+): Promise<Page<Row>> {
+  const limit = pageLimit(args.first);
+  const after = readCursor(args.after);
+  const [rows, total] = await Promise.all([source.rows(after, limit + 1), source.count()]);
+  return toPage(rows, limit, source.position, total);
+}

@@ -1,18 +1,27 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLDateTime } from 'graphql-scalars';
 
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-/** Accepts only full ISO-8601 date-times with an offset: a bare date is ambiguous across borders. */
+function badDateTime(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+/**
+ * Accepts only full ISO-8601 date-times with an offset: a bare date is ambiguous across borders.
+ * graphql-scalars checks the calendar (days per month, leap years), which `new Date` would roll over.
+ */
 export function parseDateTime(value: unknown): Date {
   if (typeof value !== 'string' || !ISO_DATE_TIME.test(value)) {
-    throw new GraphQLError(`DateTime must be an ISO-8601 date-time with offset, got ${JSON.stringify(value)}`, {
-      extensions: { code: 'BAD_USER_INPUT' },
-    });
+    throw badDateTime(`DateTime must be an ISO-8601 date-time with offset, got ${JSON.stringify(value)}`);
   }
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    throw new GraphQLError(`DateTime ${JSON.stringify(value)} is not a real date`, { extensions: { code: 'BAD_USER_INPUT' } });
+  let date: unknown;
+  try {
+    date = GraphQLDateTime.parseValue(value);
+  } catch {
+    throw badDateTime(`DateTime ${JSON.stringify(value)} is not a real date`);
   }
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw badDateTime(`DateTime ${JSON.stringify(value)} is not a real date`);
   return date;
 }
 

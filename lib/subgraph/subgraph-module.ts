@@ -1,4 +1,4 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { buildSubgraphSchema } from '@apollo/subgraph';
 import type { Kysely, Migration } from 'kysely';
 import type { DataSubgraphName } from '../schema/contract.js';
 import type { RequestContext } from '../server/request-context.js';
@@ -21,16 +21,29 @@ export interface SubgraphDeps<DB> {
 
 export type SubgraphContext<TLoaders> = RequestContext & { loaders: TLoaders };
 
+/** The resolver map buildSubgraphSchema takes, read from its public signature (the type itself is not exported). */
+export type GraphQLResolverMap<_TContext = unknown> = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { typeDefs: unknown }>['resolvers']>;
+
+/** What a subgraph knows of an entity another subgraph owns: its key. */
+export interface CodeRef {
+  code: string;
+}
+
+export interface CountryRef {
+  country: string;
+}
+
 /**
  * Everything the node needs to run one subgraph. Subgraphs are plain modules exporting one of these;
  * they depend on lib/, never on each other.
  */
-export interface SubgraphModule<DB, TLoaders> {
+export interface SubgraphModule<DB, TLoaders, TResolvers extends object = object> {
   name: DataSubgraphName;
   /** The Postgres schema this subgraph owns. */
   schema: string;
   migrations: Record<string, Migration>;
-  resolvers(deps: SubgraphDeps<DB>): GraphQLResolverMap<SubgraphContext<TLoaders>>;
+  /** Typed by the resolver types generated from the subgraph's SDL (resolvers-types.generated.ts). */
+  resolvers(deps: SubgraphDeps<DB>): TResolvers;
   /** Per-request DataLoaders: a new set for every request so no cache leaks between callers. */
   loaders(deps: SubgraphDeps<DB>): TLoaders;
 }

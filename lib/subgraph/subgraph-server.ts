@@ -2,7 +2,6 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse } from 'graphql';
 import type { Database } from '../database/database.js';
 import { rootLogger, type Logger } from '../logging/logger.js';
@@ -15,7 +14,7 @@ import { requestVerifier } from '../security/request-verifier.js';
 import type { SigningOptions } from '../security/signing-secret.js';
 import { logRequestErrors, maskInternalErrors } from '../server/mask-errors.js';
 import type { SiblingClient } from './sibling-client.js';
-import type { NodeIdentity, SubgraphContext, SubgraphDeps, SubgraphModule } from './subgraph-module.js';
+import type { GraphQLResolverMap, NodeIdentity, SubgraphContext, SubgraphDeps, SubgraphModule } from './subgraph-module.js';
 
 export interface SubgraphServerOptions {
   node: NodeIdentity;
@@ -32,16 +31,16 @@ export interface SubgraphServerOptions {
 }
 
 /** Migrates the subgraph's schema, then serves it over HTTP. */
-export async function startSubgraph<DB, L>(
-  module: SubgraphModule<DB, L>,
+export async function startSubgraph<DB, L, R extends object>(
+  module: SubgraphModule<DB, L, R>,
   options: SubgraphServerOptions,
 ): Promise<RunningServer> {
   const db = options.database.forSchema<DB>(module.schema);
   await migrateSchema(db, module.schema, module.migrations);
   const deps: SubgraphDeps<DB> = { node: options.node, db, siblings: options.siblings };
   const apollo = new ApolloServer<SubgraphContext<L>>({
-    // buildSubgraphSchema types resolvers with an unknown context; ours is SubgraphContext<L>.
-    schema: buildSubgraphSchema({ typeDefs: parse(loadSdl(module.name)), resolvers: module.resolvers(deps) as GraphQLResolverMap<unknown> }),
+    // The generated resolver types are checked against the SDL; buildSubgraphSchema's map is looser.
+    schema: buildSubgraphSchema({ typeDefs: parse(loadSdl(module.name)), resolvers: module.resolvers(deps) as GraphQLResolverMap }),
     // Traces cost time on every request and no gateway here asks for them.
     plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), logRequestErrors(), entityLimitPlugin()],
     includeStacktraceInErrorResponses: false,

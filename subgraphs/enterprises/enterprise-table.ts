@@ -1,3 +1,4 @@
+import type { KeyedTable } from '../../lib/subgraph/keyed-table.js';
 import type { Generated, Selectable } from 'kysely';
 
 /** The Postgres schema this subgraph owns. */
@@ -33,4 +34,5 @@ export interface EnterprisesDb {
 }
 
 export type EnterpriseRow = Selectable<EnterpriseTable>;
+export const ENTERPRISE: KeyedTable<EnterprisesDb, 'enterprise'> = { schema: SCHEMA, table: 'enterprise', key: 'code' };
 export type EnterpriseStatusChangeRow = Selectable<EnterpriseStatusChangeTable>;

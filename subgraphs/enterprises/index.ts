@@ -4,49 +4,42 @@ import { formatCode } from '../../lib/identity-code/identity-code.js';
 import { readCode, readHomeCode, referenceCode, ownsCode } from '../../lib/subgraph/codes.js';
 import { readReason, readText } from '../../lib/subgraph/text.js';
 import { keyedLoader } from '../../lib/subgraph/keyed-loader.js';
-import { decodeCursor, pageLimit, toPage, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { findByKeys, resolveTablePage } from '../../lib/subgraph/keyed-table.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
-import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
-import { changeEnterpriseStatus, countEnterprises, findEnterprises, insertEnterprise, listEnterprises } from './enterprise-repository.js';
-import type { EnterpriseRow, EnterprisesDb, EnterpriseStatus } from './enterprise-table.js';
+import type { SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
+import { changeEnterpriseStatus, insertEnterprise } from './enterprise-repository.js';
+import { ENTERPRISE, type EnterpriseRow, type EnterprisesDb } from './enterprise-table.js';
 import { migrations } from './migrations.js';
+import type { Resolvers } from './resolvers-types.generated.js';
 
-interface Loaders {
+export interface Loaders {
   enterprise: DataLoader<string, EnterpriseRow | null>;
 }
-type Context = SubgraphContext<Loaders>;
 
-/** This subgraph's facts for a customs verdict on one unit code. */
-interface VerificationFacts {
-  code: string;
-  enterpriseStatus: EnterpriseStatus | null;
-}
-
-
-export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders> = {
+export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders, Resolvers> = {
   name: 'enterprises',
   schema: 'enterprises',
   migrations,
   loaders: ({ db }) => ({
-    enterprise: keyedLoader((codes) => findEnterprises(db, codes), (row) => row.code),
+    enterprise: keyedLoader((codes) => findByKeys(db, ENTERPRISE, codes), (row) => row.code),
   }),
   resolvers: ({ db, node }) => ({
     DateTime,
     Query: {
-      enterprise(_: unknown, { code }: { code: string }, ctx: Context) {
+      enterprise(_, { code }, ctx) {
         const canonical = readCode(code, 'enterprise');
         return ownsCode(canonical, node) ? ctx.loaders.enterprise.load(canonical) : null;
       },
     },
     Mutation: {
-      async registerEnterprise(_: unknown, { input }: { input: { code: string; name: string } }) {
+      async registerEnterprise(_, { input }) {
         const code = readHomeCode(input.code, 'enterprise', node);
         const name = readText(input.name, 'name', 200, 'enterprise name');
         const row = await insertEnterprise(db, { code, name });
         if (!row) throw registryError('ALREADY_REGISTERED', `enterprise ${code} is already registered`, { input: code });
         return row;
       },
-      async setEnterpriseStatus(_: unknown, args: { code: string; status: EnterpriseStatus; reason: string }, ctx: Context) {
+      async setEnterpriseStatus(_, args, ctx) {
         const code = readHomeCode(args.code, 'enterprise', node);
         const reason = readReason(args.reason);
         const row = await changeEnterpriseStatus(db, code, {
@@ -60,17 +53,17 @@ export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders> = {
       },
     },
     Enterprise: {
-      __resolveReference(ref: { code: unknown }, ctx: Context) {
+      __resolveReference(ref, ctx) {
         const code = referenceCode(ref.code, 'enterprise', node);
         return code === null ? null : ctx.loaders.enterprise.load(code);
       },
-      display: (row: EnterpriseRow) => formatCode(row.code),
-      registeredAt: (row: EnterpriseRow) => row.registered_at,
+      display: (row) => formatCode(row.code),
+      registeredAt: (row) => row.registered_at,
     },
     Verification: {
       // The key is a unit code; its enterprise is the first 6 characters. Goes through the enterprise
       // loader, so a batch of any size (and any Enterprise references beside it) costs one statement.
-      async __resolveReference(ref: { code: unknown }, ctx: Context): Promise<VerificationFacts | null> {
+      async __resolveReference(ref, ctx) {
         const code = referenceCode(ref.code, 'unit', node);
         if (code === null) return null;
         const enterprise = await ctx.loaders.enterprise.load(code.slice(0, 6));
@@ -78,17 +71,11 @@ export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders> = {
       },
     },
     Registry: {
-      __resolveReference(ref: { country: unknown }) {
+      __resolveReference(ref) {
         return ref.country === node.country ? { country: node.country } : null;
       },
-      async enterprises({ country }: { country: string }, args: PageArgs) {
-        const limit = pageLimit(args.first);
-        const after = decodeCursor(args.after);
-        const [rows, total] = await Promise.all([
-          listEnterprises(db, country, after, limit + 1),
-          countEnterprises(db, country),
-        ]);
-        return toPage(rows, limit, (row) => row.code, total);
+      enterprises({ country }, args) {
+        return resolveTablePage(db, ENTERPRISE, { column: 'country', value: country }, args);
       },
     },
   }),

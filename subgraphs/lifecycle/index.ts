@@ -1,46 +1,42 @@
 import { registryError } from '../../lib/errors.js';
 import { referenceCode } from '../../lib/subgraph/codes.js';
-import { pageLimit, toPage, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { countWhere, listAfter } from '../../lib/subgraph/keyed-table.js';
+import { resolvePage } from '../../lib/subgraph/pagination.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
-import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
+import type { SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { assertMonthRange, monthlySeries, readCodeCursor, readEventFilter, readIntegerCursor, stateCounts } from './analytics.js';
 import { lifecycleLoaders, type Loaders } from './lifecycle-loaders.js';
 import {
   countEventsPerMonth,
   countRecordedEvents,
   countUnitsByState,
-  countUnitsInState,
   listRecordedEvents,
-  listUnitsInState,
-  type EventFilter,
 } from './lifecycle-repository.js';
-import type { LifecycleDb, LifecycleEventRow } from './lifecycle-table.js';
+import { UNIT_STATE, type LifecycleDb } from './lifecycle-table.js';
 import { migrations } from './migrations.js';
+import type { Resolvers } from './resolvers-types.generated.js';
 import { buildProvenance } from './provenance.js';
-import { recordEvents, type LifecycleEventInput } from './record-events.js';
-import type { LifecycleEventType, UnitState } from './state-machine.js';
-
-type Context = SubgraphContext<Loaders>;
+import { recordEvents } from './record-events.js';
 
 /**
  * What this subgraph knows of a unit is its code; everything else is loaded per field, batched.
  * `recalls` is the unit's recall campaigns as the gateway sends them for `openRecalls`
  * (@requires: they are the product-models subgraph's).
  */
-interface UnitRef {
+export interface UnitRef {
   code: string;
   recalls?: unknown;
 }
 
 /** `unitCount` comes from the units subgraph in the representation, for `unitsByState` (@requires). */
-interface RegistryRef {
+export interface RegistryRef {
   country: string;
   unitCount?: unknown;
 }
 
 const MAX_SEQUENCE = 2_147_483_647;
 
-export const lifecycleSubgraph: SubgraphModule<LifecycleDb, Loaders> = {
+export const lifecycleSubgraph: SubgraphModule<LifecycleDb, Loaders, Resolvers> = {
   name: 'lifecycle',
   schema: 'lifecycle',
   migrations,
@@ -48,36 +44,34 @@ export const lifecycleSubgraph: SubgraphModule<LifecycleDb, Loaders> = {
   resolvers: (deps) => ({
     DateTime,
     Mutation: {
-      recordEvents(_: unknown, { events }: { events: LifecycleEventInput[] }, ctx: Context) {
+      recordEvents(_, { events }, ctx) {
         return recordEvents(deps, events, ctx);
       },
     },
     Unit: {
       // Any well-formed unit of this country has a lifecycle (REGISTERED and empty when it has no
       // events): whether the unit exists is the units subgraph's answer, not ours.
-      __resolveReference(ref: { code: unknown; recalls?: unknown }): UnitRef | null {
+      __resolveReference(ref): UnitRef | null {
         const code = referenceCode(ref.code, 'unit', deps.node);
         if (code === null) return null;
         return ref.recalls === undefined ? { code } : { code, recalls: ref.recalls };
       },
-      async state(unit: UnitRef, _: unknown, ctx: Context) {
+      async state(unit, _, ctx) {
         return (await ctx.loaders.unitSummary.load(unit.code)).state;
       },
-      async events(unit: UnitRef, args: PageArgs & { filter?: EventFilter | null }, ctx: Context) {
-        const limit = pageLimit(args.first);
-        const after = readIntegerCursor(args.after, MAX_SEQUENCE);
+      events(unit, args, ctx) {
         const filter = readEventFilter(args.filter);
-        const [total, rows] = await Promise.all([
+        return resolvePage(args, {
+          rows: (after, limit) => ctx.loaders.eventPages.load(unit.code, after, limit, filter),
           // Unfiltered, the count is the unit's last sequence (no event scan); filtered, it is counted.
-          filter ? ctx.loaders.filteredEventCounts.load(unit.code, filter) : ctx.loaders.unitSummary.load(unit.code).then((s) => s.eventCount),
-          ctx.loaders.eventPages.load(unit.code, after, limit + 1, filter),
-        ]);
-        return toPage(rows, limit, (row) => String(row.sequence), total);
+          count: () => (filter ? ctx.loaders.filteredEventCounts.load(unit.code, filter) : ctx.loaders.unitSummary.load(unit.code).then((s) => s.eventCount)),
+          position: (row) => String(row.sequence),
+        }, (cursor: string | null | undefined) => readIntegerCursor(cursor, MAX_SEQUENCE));
       },
-      async provenance(unit: UnitRef, _: unknown, ctx: Context) {
+      async provenance(unit, _, ctx) {
         return buildProvenance(await ctx.loaders.provenanceEvents.load(unit.code));
       },
-      async openRecalls(unit: UnitRef, _: unknown, ctx: Context) {
+      async openRecalls(unit, _, ctx) {
         const recalls = readRecalls(unit);
         const open = recalls.filter((recall) => recall.closedAt === null || recall.closedAt === undefined);
         if (open.length === 0) return [];
@@ -86,34 +80,33 @@ export const lifecycleSubgraph: SubgraphModule<LifecycleDb, Loaders> = {
       },
     },
     LifecycleEvent: {
-      eventId: (row: LifecycleEventRow) => row.event_id,
-      unit: (row: LifecycleEventRow): UnitRef => ({ code: row.unit_code }),
-      occurredAt: (row: LifecycleEventRow) => row.occurred_at,
-      recordedAt: (row: LifecycleEventRow) => row.recorded_at,
-      stateAfter: (row: LifecycleEventRow) => row.state_after,
+      eventId: (row) => row.event_id,
+      unit: (row) => ({ code: row.unit_code }),
+      occurredAt: (row) => row.occurred_at,
+      recordedAt: (row) => row.recorded_at,
+      stateAfter: (row) => row.state_after,
     },
     Verification: {
       // The key is a unit code; only a canonical one of this country has facts here (REGISTERED and
       // no remedies when it has no events), anything else is null like any unknown entity.
-      __resolveReference(ref: { code: unknown }, ctx: Context) {
+      __resolveReference(ref, ctx) {
         const code = referenceCode(ref.code, 'unit', deps.node);
         return code === null ? null : ctx.loaders.verification.load(code);
       },
     },
     Registry: {
-      __resolveReference(ref: { country: unknown; unitCount?: unknown }): RegistryRef | null {
+      __resolveReference(ref): RegistryRef | null {
         return ref.country === deps.node.country ? { country: deps.node.country, unitCount: ref.unitCount } : null;
       },
-      async unitsInState(_: RegistryRef, args: PageArgs & { state: UnitState }) {
-        const limit = pageLimit(args.first);
-        const after = readCodeCursor(args.after);
-        const [codes, total] = await Promise.all([
-          listUnitsInState(deps.db, args.state, after, limit + 1),
-          countUnitsInState(deps.db, args.state),
-        ]);
-        return toPage(codes.map((code): UnitRef => ({ code })), limit, (unit) => unit.code, total);
+      unitsInState(_, args) {
+        const inState = { column: 'state', value: args.state } as const;
+        return resolvePage(args, {
+          rows: async (after, limit) => (await listAfter(deps.db, UNIT_STATE, inState, after, limit)).map((row): UnitRef => ({ code: row.unit_code })),
+          count: () => countWhere(deps.db, UNIT_STATE, inState),
+          position: (unit) => unit.code,
+        }, readCodeCursor);
       },
-      async unitsByState(registry: RegistryRef) {
+      async unitsByState(registry) {
         if (registry.unitCount === null) {
           // The units service of this registry could not answer: REGISTERED cannot be counted without it.
           throw registryError('REGISTRY_UNAVAILABLE', 'unitsByState needs the registry\'s unitCount, which its units service did not give');
@@ -123,7 +116,7 @@ export const lifecycleSubgraph: SubgraphModule<LifecycleDb, Loaders> = {
         }
         return stateCounts(registry.unitCount, await countUnitsByState(deps.db));
       },
-      async eventsPerMonth(_: RegistryRef, args: { from?: Date | null; before?: Date | null; types?: LifecycleEventType[] | null }) {
+      async eventsPerMonth(_, args) {
         const filter = readEventFilter({ types: args.types, occurredFrom: args.from, occurredBefore: args.before });
         const from = args.from ?? null;
         const before = args.before ?? null;
@@ -131,12 +124,13 @@ export const lifecycleSubgraph: SubgraphModule<LifecycleDb, Loaders> = {
         if (from && before && from.getTime() === before.getTime()) return [];
         return monthlySeries(await countEventsPerMonth(deps.db, filter ?? {}), from, before, new Date());
       },
-      async events(_: RegistryRef, args: PageArgs & { filter?: EventFilter | null }) {
-        const limit = pageLimit(args.first);
-        const after = readIntegerCursor(args.after, Number.MAX_SAFE_INTEGER);
+      events(_, args) {
         const filter = readEventFilter(args.filter) ?? {};
-        const [rows, total] = await Promise.all([listRecordedEvents(deps.db, after, limit + 1, filter), countRecordedEvents(deps.db, filter)]);
-        return toPage(rows, limit, (row) => String(row.log_position), total);
+        return resolvePage(args, {
+          rows: (after, limit) => listRecordedEvents(deps.db, after, limit, filter),
+          count: () => countRecordedEvents(deps.db, filter),
+          position: (row) => String(row.log_position),
+        }, (cursor: string | null | undefined) => readIntegerCursor(cursor, Number.MAX_SAFE_INTEGER));
       },
     },
   }),

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { findByKeys } from '../../lib/subgraph/keyed-table.js';
 import type { Kysely } from 'kysely';
 import { groupedLoader } from '../../lib/subgraph/keyed-loader.js';
 import {
@@ -6,11 +7,10 @@ import {
   findEventPages,
   findProvenanceEvents,
   findRemediedRecalls,
-  findUnitStates,
   findVerificationFacts,
   type EventFilter,
 } from './lifecycle-repository.js';
-import type { LifecycleDb, LifecycleEventRow } from './lifecycle-table.js';
+import { UNIT_STATE, type LifecycleDb, type LifecycleEventRow } from './lifecycle-table.js';
 import type { UnitState } from './state-machine.js';
 
 export interface UnitSummary {
@@ -52,7 +52,7 @@ export interface FilteredCountLoaders {
 export function lifecycleLoaders(db: Kysely<LifecycleDb>): Loaders {
   return {
     unitSummary: groupedLoader(async (codes) => {
-      const rows = await findUnitStates(db, codes);
+      const rows = await findByKeys(db, UNIT_STATE, codes);
       return new Map(rows.map((row) => [row.unit_code, { state: row.state, eventCount: row.last_sequence }]));
     }, { state: 'REGISTERED', eventCount: 0 } satisfies UnitSummary),
     eventPages: eventPageLoaders(db),

@@ -2,15 +2,6 @@ import { sql, type Insertable, type Kysely, type RawBuilder } from 'kysely';
 import { SCHEMA, type LifecycleDb, type LifecycleEventRow, type LifecycleEventTable, type UnitStateRow, type UnitStateTable } from './lifecycle-table.js';
 import type { LifecycleEventType, UnitState } from './state-machine.js';
 
-/** One statement for any number of units; units with no row yet are simply absent. */
-export function findUnitStates(db: Kysely<LifecycleDb>, codes: readonly string[]): Promise<UnitStateRow[]> {
-  return db
-    .selectFrom('unit_state')
-    .selectAll()
-    .where(sql<boolean>`unit_code = any(${[...codes]}::text[])`)
-    .execute();
-}
-
 /**
  * Up to `limit` events after `afterSequence` for each unit, oldest first, in ONE statement: a lateral
  * join walks the (unit_code, sequence) index once per unit, so a unit with a long history costs no
@@ -41,14 +32,6 @@ export function findEventPages(
     .selectAll('event')
     .orderBy('event.unit_code')
     .orderBy('event.sequence')
-    .execute();
-}
-
-export function findEventsById(db: Kysely<LifecycleDb>, eventIds: readonly string[]): Promise<LifecycleEventRow[]> {
-  return db
-    .selectFrom('lifecycle_event')
-    .selectAll()
-    .where(sql<boolean>`event_id = any(${[...eventIds]}::text[])`)
     .execute();
 }
 
@@ -212,23 +195,6 @@ export async function findVerificationFacts(db: Kysely<LifecycleDb>, codes: read
     from ${sql.table(`${SCHEMA}.unit_state`)} s
     where s.unit_code = any(${[...codes]}::text[])`.execute(db);
   return result.rows;
-}
-
-/** Up to `limit` units in a state after the `after` code, by code (the (state, unit_code) index). */
-export async function listUnitsInState(db: Kysely<LifecycleDb>, state: UnitState, after: string | null, limit: number): Promise<string[]> {
-  let query = db.selectFrom('unit_state').select('unit_code').where('state', '=', state);
-  if (after !== null) query = query.where('unit_code', '>', after);
-  const rows = await query.orderBy('unit_code').limit(limit).execute();
-  return rows.map((row) => row.unit_code);
-}
-
-export async function countUnitsInState(db: Kysely<LifecycleDb>, state: UnitState): Promise<number> {
-  const row = await db
-    .selectFrom('unit_state')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('state', '=', state)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 /** Units per state among those this subgraph has a row for (units with events). */

@@ -1,3 +1,4 @@
+import type { KeyedTable } from '../../lib/subgraph/keyed-table.js';
 import type { Generated, Selectable } from 'kysely';
 import type { LifecycleEventType, UnitState } from './state-machine.js';
 
@@ -52,3 +53,5 @@ export interface LifecycleDb {
 
 export type LifecycleEventRow = Selectable<LifecycleEventTable>;
 export type UnitStateRow = Selectable<UnitStateTable>;
+export const UNIT_STATE: KeyedTable<LifecycleDb, 'unit_state'> = { schema: SCHEMA, table: 'unit_state', key: 'unit_code' };
+export const LIFECYCLE_EVENT: KeyedTable<LifecycleDb, 'lifecycle_event'> = { schema: SCHEMA, table: 'lifecycle_event', key: 'event_id' };

@@ -3,11 +3,13 @@ import type { Insertable, Kysely } from 'kysely';
 import { registryError, type RegistryErrorCode } from '../../lib/errors.js';
 import type { RequestContext } from '../../lib/server/request-context.js';
 import { readHomeCode } from '../../lib/subgraph/codes.js';
+import { findByKeys } from '../../lib/subgraph/keyed-table.js';
 import type { SubgraphDeps } from '../../lib/subgraph/subgraph-module.js';
-import { readEventDetails, sameDetails, unknownRecall, type DetailRule, type EventDetails, type EventDetailsInput } from './event-details.js';
-import { findEventsById, insertEvents, lockRecordingOrder, lockUnitStates, saveUnitStates } from './lifecycle-repository.js';
-import type { LifecycleDb, LifecycleEventRow, LifecycleEventTable, UnitStateTable } from './lifecycle-table.js';
-import { applyEvent, type LifecycleEventType, type TransitionRule, type UnitStatus } from './state-machine.js';
+import { readEventDetails, sameDetails, unknownRecall, type DetailRule, type EventDetails } from './event-details.js';
+import { insertEvents, lockRecordingOrder, lockUnitStates, saveUnitStates } from './lifecycle-repository.js';
+import { LIFECYCLE_EVENT, type LifecycleDb, type LifecycleEventRow, type LifecycleEventTable, type UnitStateTable } from './lifecycle-table.js';
+import { applyEvent, type TransitionRule, type UnitStatus } from './state-machine.js';
+import type { LifecycleEventInput } from './resolvers-types.generated.js';
 
 export const MAX_EVENTS_PER_CALL = 1_000;
 /** Clocks of reporting devices drift; more than this ahead of ours is a wrong date, not drift. */
@@ -17,12 +19,6 @@ const EVENT_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '23505']);
 const ATTEMPTS = 3;
 
-export interface LifecycleEventInput extends EventDetailsInput {
-  eventId: string;
-  unit: string;
-  type: LifecycleEventType;
-  occurredAt: Date;
-}
 
 /** Rules checked outside the state machine; the machine's own rules are TransitionRule. */
 export type InputRule =
@@ -167,7 +163,7 @@ async function applyInOrder(
 ): Promise<Outcome> {
   const refusals: Refusal[] = [];
   const locked = await lockUnitStates(trx, candidates.map((c) => c.unitCode));
-  const recorded = new Map((await findEventsById(trx, candidates.map((c) => c.input.eventId))).map((row) => [row.event_id, row]));
+  const recorded = new Map((await findByKeys(trx, LIFECYCLE_EVENT, candidates.map((c) => c.input.eventId))).map((row) => [row.event_id, row]));
 
   const units = new Map(
     locked.map((row) => [

@@ -3,26 +3,20 @@ import { registryError } from '../../lib/errors.js';
 import { formatCode } from '../../lib/identity-code/identity-code.js';
 import { ownsCode, readCode, readHomeCode, referenceCode } from '../../lib/subgraph/codes.js';
 import { groupedLoader, keyedLoader, pageLoader, type PageRequest } from '../../lib/subgraph/keyed-loader.js';
-import { decodeCursor, pageLimit, toPage, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { countPerKey, findByKeys, pagePerParent, resolveTablePage } from '../../lib/subgraph/keyed-table.js';
+import { resolvePage } from '../../lib/subgraph/pagination.js';
 import { readReason, readText } from '../../lib/subgraph/text.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
-import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
+import type { CodeRef, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { migrations } from './migrations.js';
-import {
-  changeProductModelStatus,
-  countProductModelsOfCountry,
-  countProductModelsOfEnterprises,
-  findProductModels,
-  insertProductModel,
-  listProductModelsOfCountry,
-  pageProductModelsOfEnterprises,
-} from './product-model-repository.js';
-import type { ProductModelRow, ProductModelsDb, ProductModelStatus } from './product-model-table.js';
-import { findRecallCampaigns, findRecallsOfModels, findRecallsOfUnits, findVerificationFacts, type VerificationFactsRow } from './recall-campaign-repository.js';
+import type { Resolvers } from './resolvers-types.generated.js';
+import { changeProductModelStatus, insertProductModel } from './product-model-repository.js';
+import { PRODUCT_MODEL, RECALL_CAMPAIGN, type ProductModelRow, type ProductModelsDb } from './product-model-table.js';
+import { findRecallsOfModels, findRecallsOfUnits, findVerificationFacts, type VerificationFactsRow } from './recall-campaign-repository.js';
 import type { RecallCampaignRow } from './recall-campaign-table.js';
-import { closeRecall, openRecall, recallReferenceCode, type OpenRecallInput } from './recall-campaigns.js';
+import { closeRecall, openRecall, recallReferenceCode } from './recall-campaigns.js';
 
-interface Loaders {
+export interface Loaders {
   model: DataLoader<string, ProductModelRow | null>;
   modelsOfEnterprise: DataLoader<PageRequest, ProductModelRow[], string>;
   modelCountOfEnterprise: DataLoader<string, number>;
@@ -34,39 +28,16 @@ interface Loaders {
   /** Keyed by unit code; every key gets a row (the statement left-joins from the requested codes). */
   verification: DataLoader<string, VerificationFactsRow | null>;
 }
-type Context = SubgraphContext<Loaders>;
 
-/** What this subgraph knows of a unit is its code; its recalls are loaded per field, batched. */
-interface UnitRef {
-  code: string;
-}
-
-/** This subgraph's facts for a customs verdict on one unit code. */
-interface VerificationFacts {
-  code: string;
-  modelStatus: ProductModelStatus | null;
-  openRecallCampaigns: string[];
-}
-
-
-interface RegisterInput {
-  code: string;
-  name: string;
-  category: string;
-}
-
-export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
+export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders, Resolvers> = {
   name: 'product-models',
   schema: 'product_models',
   migrations,
   loaders: ({ db }) => ({
-    model: keyedLoader((codes) => findProductModels(db, codes), (row) => row.code),
-    modelsOfEnterprise: pageLoader(
-      (requests, limit) => pageProductModelsOfEnterprises(db, requests.map((r) => ({ enterprise: r.parent, after: r.after })), limit),
-      (row) => row.enterprise_code,
-    ),
-    modelCountOfEnterprise: groupedLoader((codes) => countProductModelsOfEnterprises(db, codes), 0),
-    recall: keyedLoader((codes) => findRecallCampaigns(db, codes), (row) => row.code),
+    model: keyedLoader((codes) => findByKeys(db, PRODUCT_MODEL, codes), (row) => row.code),
+    modelsOfEnterprise: pageLoader((requests, limit) => pagePerParent(db, PRODUCT_MODEL, 'enterprise_code', requests, limit), (row) => row.enterprise_code),
+    modelCountOfEnterprise: groupedLoader((codes) => countPerKey(db, PRODUCT_MODEL, 'enterprise_code', codes), 0),
+    recall: keyedLoader((codes) => findByKeys(db, RECALL_CAMPAIGN, codes), (row) => row.code),
     recallsOfModel: groupedLoader(async (models) => groupBy(await findRecallsOfModels(db, models), (row) => row.model_code), []),
     recallsOfUnit: groupedLoader(async (units) => groupBy(await findRecallsOfUnits(db, units), (row) => row.unit_code), []),
     verification: keyedLoader((units) => findVerificationFacts(db, units), (row) => row.unit_code),
@@ -74,13 +45,13 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
   resolvers: ({ db, node, siblings }) => ({
     DateTime,
     Query: {
-      productModel(_: unknown, { code }: { code: string }, ctx: Context) {
+      productModel(_, { code }, ctx) {
         const canonical = readCode(code, 'productModel');
         return ownsCode(canonical, node) ? ctx.loaders.model.load(canonical) : null;
       },
     },
     Mutation: {
-      async registerProductModel(_: unknown, { input }: { input: RegisterInput }, ctx: Context) {
+      async registerProductModel(_, { input }, ctx) {
         const code = readHomeCode(input.code, 'productModel', node);
         const name = readText(input.name, 'name', 200, 'product model name');
         const category = readText(input.category, 'category', 100, 'product model category');
@@ -96,9 +67,9 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
         if (!row) throw registryError('ALREADY_REGISTERED', `product model ${code} is already registered`, { input: code });
         return row;
       },
-      openRecall: (_: unknown, { input }: { input: OpenRecallInput }) => openRecall(db, node, input),
-      closeRecall: (_: unknown, { code }: { code: string }) => closeRecall(db, node, code),
-      async setProductModelStatus(_: unknown, args: { code: string; status: ProductModelStatus; reason: string }, ctx: Context) {
+      openRecall: (_, { input }) => openRecall(db, node, input),
+      closeRecall: (_, { code }) => closeRecall(db, node, code),
+      async setProductModelStatus(_, args, ctx) {
         const code = readHomeCode(args.code, 'productModel', node);
         const reason = readReason(args.reason);
         const row = await changeProductModelStatus(db, code, {
@@ -112,40 +83,40 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
       },
     },
     ProductModel: {
-      __resolveReference(ref: { code: unknown }, ctx: Context) {
+      __resolveReference(ref, ctx) {
         const code = referenceCode(ref.code, 'productModel', node);
         return code === null ? null : ctx.loaders.model.load(code);
       },
-      display: (row: ProductModelRow) => formatCode(row.code),
-      enterprise: (row: ProductModelRow) => ({ code: row.enterprise_code }),
-      registeredAt: (row: ProductModelRow) => row.registered_at,
-      recalls: (row: ProductModelRow, _: unknown, ctx: Context) => ctx.loaders.recallsOfModel.load(row.code),
+      display: (row) => formatCode(row.code),
+      enterprise: (row) => ({ code: row.enterprise_code }),
+      registeredAt: (row) => row.registered_at,
+      recalls: (row, _, ctx) => ctx.loaders.recallsOfModel.load(row.code),
     },
     RecallCampaign: {
-      __resolveReference(ref: { code: unknown }, ctx: Context) {
+      __resolveReference(ref, ctx) {
         const code = recallReferenceCode(ref.code, node);
         return code === null ? null : ctx.loaders.recall.load(code);
       },
-      async model(row: RecallCampaignRow, _: unknown, ctx: Context) {
+      async model(row, _, ctx) {
         // The foreign key guarantees the model exists.
         return (await ctx.loaders.model.load(row.model_code))!;
       },
-      serialFrom: (row: RecallCampaignRow) => row.serial_from,
-      serialTo: (row: RecallCampaignRow) => row.serial_to,
-      openedAt: (row: RecallCampaignRow) => row.opened_at,
-      closedAt: (row: RecallCampaignRow) => row.closed_at,
+      serialFrom: (row) => row.serial_from,
+      serialTo: (row) => row.serial_to,
+      openedAt: (row) => row.opened_at,
+      closedAt: (row) => row.closed_at,
     },
     Unit: {
       // Whether the unit exists is the units subgraph's answer: any unit code of this country has
       // the recalls its model and serial fall under.
-      __resolveReference(ref: { code: unknown }): UnitRef | null {
+      __resolveReference(ref): CodeRef | null {
         const code = referenceCode(ref.code, 'unit', node);
         return code === null ? null : { code };
       },
-      recalls: (unit: UnitRef, _: unknown, ctx: Context) => ctx.loaders.recallsOfUnit.load(unit.code),
+      recalls: (unit, _, ctx) => ctx.loaders.recallsOfUnit.load(unit.code),
     },
     Verification: {
-      async __resolveReference(ref: { code: unknown }, ctx: Context): Promise<VerificationFacts | null> {
+      async __resolveReference(ref, ctx) {
         const code = referenceCode(ref.code, 'unit', node);
         if (code === null) return null;
         const facts = await ctx.loaders.verification.load(code);
@@ -155,32 +126,24 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders> = {
     Enterprise: {
       // This subgraph cannot know whether the enterprise exists (that is the enterprises subgraph's
       // answer); it contributes the enterprise's models for any enterprise code of its country.
-      __resolveReference(ref: { code: unknown }) {
+      __resolveReference(ref) {
         const code = referenceCode(ref.code, 'enterprise', node);
         return code === null ? null : { code };
       },
-      async productModels({ code }: { code: string }, args: PageArgs, ctx: Context) {
-        const limit = pageLimit(args.first);
-        const after = decodeCursor(args.after);
-        const [rows, total] = await Promise.all([
-          ctx.loaders.modelsOfEnterprise.load({ parent: code, after, limit: limit + 1 }),
-          ctx.loaders.modelCountOfEnterprise.load(code),
-        ]);
-        return toPage(rows, limit, (row) => row.code, total);
+      productModels({ code }, args, ctx) {
+        return resolvePage(args, {
+          rows: (after, limit) => ctx.loaders.modelsOfEnterprise.load({ parent: code, after, limit }),
+          count: () => ctx.loaders.modelCountOfEnterprise.load(code),
+          position: (row) => row.code,
+        });
       },
     },
     Registry: {
-      __resolveReference(ref: { country: unknown }) {
+      __resolveReference(ref) {
         return ref.country === node.country ? { country: node.country } : null;
       },
-      async productModels({ country }: { country: string }, args: PageArgs) {
-        const limit = pageLimit(args.first);
-        const after = decodeCursor(args.after);
-        const [rows, total] = await Promise.all([
-          listProductModelsOfCountry(db, country, after, limit + 1),
-          countProductModelsOfCountry(db, country),
-        ]);
-        return toPage(rows, limit, (row) => row.code, total);
+      productModels({ country }, args) {
+        return resolveTablePage(db, PRODUCT_MODEL, { column: 'country', value: country }, args);
       },
     },
   }),

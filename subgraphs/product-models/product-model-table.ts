@@ -1,3 +1,4 @@
+import type { KeyedTable } from '../../lib/subgraph/keyed-table.js';
 import type { Generated, Selectable } from 'kysely';
 import type { RecallCampaignTable } from './recall-campaign-table.js';
 
@@ -36,4 +37,6 @@ export interface ProductModelsDb {
 }
 
 export type ProductModelRow = Selectable<ProductModelTable>;
+export const PRODUCT_MODEL: KeyedTable<ProductModelsDb, 'product_model'> = { schema: SCHEMA, table: 'product_model', key: 'code' };
+export const RECALL_CAMPAIGN: KeyedTable<ProductModelsDb, 'recall_campaign'> = { schema: SCHEMA, table: 'recall_campaign', key: 'code' };
 export type ProductModelStatusChangeRow = Selectable<ProductModelStatusChangeTable>;

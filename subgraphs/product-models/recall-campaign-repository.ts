@@ -17,10 +17,6 @@ const covers = (unit: string) => sql`c.model_code = substr(${sql.ref(unit)}, 1, 
   and (c.serial_from is null
     or (substr(${sql.ref(unit)}, 13) collate "C" >= c.serial_from and substr(${sql.ref(unit)}, 13) collate "C" <= c.serial_to))`;
 
-export function findRecallCampaigns(db: Kysely<ProductModelsDb>, codes: readonly string[]): Promise<RecallCampaignRow[]> {
-  return db.selectFrom('recall_campaign').selectAll().where(sql<boolean>`code = any(${[...codes]}::text[])`).execute();
-}
-
 /** Campaigns of many models in one statement, newest first within each model. */
 export function findRecallsOfModels(db: Kysely<ProductModelsDb>, models: readonly string[]): Promise<RecallCampaignRow[]> {
   return db

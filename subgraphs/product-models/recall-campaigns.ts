@@ -7,19 +7,13 @@ import { readText } from '../../lib/subgraph/text.js';
 import type { ProductModelsDb } from './product-model-table.js';
 import { closeRecallCampaign, insertRecallCampaign, MAX_CAMPAIGNS_PER_MODEL } from './recall-campaign-repository.js';
 import type { RecallCampaignRow } from './recall-campaign-table.js';
+import type { OpenRecallInput } from './resolvers-types.generated.js';
 
 /** Model code (12) + 'R' + campaign number within the model (4 digits). */
 const RECALL_CODE = /^[0-9A-Z]{12}R[0-9]{4}$/;
 const SERIAL = /^[0-9A-Z]{17}$/;
 const MAX_TEXT_LENGTH = 1000;
 
-export interface OpenRecallInput {
-  model: string;
-  serialFrom?: string | null;
-  serialTo?: string | null;
-  defect: string;
-  remedy: string;
-}
 
 /** Opens a campaign on a registered model of this registry; the whole input is checked before anything is written. */
 export async function openRecall(db: Kysely<ProductModelsDb>, node: NodeIdentity, input: OpenRecallInput): Promise<RecallCampaignRow> {

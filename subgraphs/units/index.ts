@@ -4,72 +4,61 @@ import { registryError } from '../../lib/errors.js';
 import { formatCode } from '../../lib/identity-code/identity-code.js';
 import { ownsCode, readCode, readHomeCode, referenceCode } from '../../lib/subgraph/codes.js';
 import { groupedLoader, keyedLoader, pageLoader, type PageRequest } from '../../lib/subgraph/keyed-loader.js';
-import { decodeCursor, pageLimit, toPage, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { countPerKey, countWhere, findByKeys, pagePerParent } from '../../lib/subgraph/keyed-table.js';
+import { resolvePage } from '../../lib/subgraph/pagination.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
-import type { SubgraphContext, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
+import type { SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { migrations } from './migrations.js';
-import { assertModelOpen, issueSerials, MAX_UNITS_PER_CALL, readSerials, registerSerials, type RegisterUnitsRequest } from './unit-issuance.js';
-import { readUnitFilter, type UnitFilterInput } from './unit-filter.js';
-import {
-  countFilteredUnits,
-  countUnitsBy,
-  countUnitsOfCountry,
-  countUnitsPerModel,
-  findUnits,
-  listFilteredUnits,
-  pageUnitsOfModels,
-} from './unit-repository.js';
-import type { UnitRow, UnitsDb } from './unit-table.js';
+import type { Resolvers } from './resolvers-types.generated.js';
+import { assertModelOpen, issueSerials, MAX_UNITS_PER_CALL, readSerials, registerSerials } from './unit-issuance.js';
+import { readUnitFilter } from './unit-filter.js';
+import { countFilteredUnits, countUnitsPerModel, listFilteredUnits } from './unit-repository.js';
+import { UNIT, type UnitRow, type UnitsDb } from './unit-table.js';
 
-interface Loaders {
+export interface Loaders {
   unit: DataLoader<string, UnitRow | null>;
   unitsOfModel: DataLoader<PageRequest, UnitRow[], string>;
   unitCountOfModel: DataLoader<string, number>;
   unitCountOfEnterprise: DataLoader<string, number>;
 }
-type Context = SubgraphContext<Loaders>;
 
-/** This subgraph's facts for a customs verdict on one unit code. */
-interface VerificationFacts {
-  code: string;
-  registration: { registered: boolean; registeredAt: Date | null };
-}
-
-export const unitsSubgraph: SubgraphModule<UnitsDb, Loaders> = {
+export const unitsSubgraph: SubgraphModule<UnitsDb, Loaders, Resolvers> = {
   name: 'units',
   schema: 'units',
   migrations,
   loaders: ({ db }) => ({
-    unit: keyedLoader((codes) => findUnits(db, codes), (row) => row.code),
-    unitsOfModel: pageLoader((requests, limit) => pageUnitsOfModels(db, requests, limit), (row) => row.model_code),
-    unitCountOfModel: groupedLoader((codes) => countUnitsBy(db, 'model_code', codes), 0),
-    unitCountOfEnterprise: groupedLoader((codes) => countUnitsBy(db, 'enterprise_code', codes), 0),
+    unit: keyedLoader((codes) => findByKeys(db, UNIT, codes), (row) => row.code),
+    unitsOfModel: pageLoader((requests, limit) => pagePerParent(db, UNIT, 'model_code', requests, limit), (row) => row.model_code),
+    unitCountOfModel: groupedLoader((codes) => countPerKey(db, UNIT, 'model_code', codes), 0),
+    unitCountOfEnterprise: groupedLoader((codes) => countPerKey(db, UNIT, 'enterprise_code', codes), 0),
   }),
   resolvers: ({ db, node, siblings }) => ({
     DateTime,
     Query: {
-      unit(_: unknown, { code }: { code: string }, ctx: Context) {
+      unit(_, { code }, ctx) {
         const canonical = readCode(code, 'unit');
         return ownsCode(canonical, node) ? ctx.loaders.unit.load(canonical) : null;
       },
-      units(_: unknown, { codes }: { codes: string[] }, ctx: Context) {
+      units(_, { codes }, ctx) {
         if (codes.length > MAX_UNITS_PER_CALL) {
           throw registryError('LIMIT_EXCEEDED', `at most ${MAX_UNITS_PER_CALL} codes per call, got ${codes.length}`, { max: MAX_UNITS_PER_CALL });
         }
         // An Error as a list item becomes that item's error (null + path units.i); the rest still answers.
-        return codes.map((code): Promise<UnitRow | null> | GraphQLError | null => {
-          let canonical: string;
-          try {
-            canonical = readCode(code, 'unit');
-          } catch (error) {
-            return error as GraphQLError;
-          }
-          return ownsCode(canonical, node) ? ctx.loaders.unit.load(canonical) : null;
-        });
+        return Promise.all(
+          codes.map((code): Promise<UnitRow | null> | GraphQLError | null => {
+            let canonical: string;
+            try {
+              canonical = readCode(code, 'unit');
+            } catch (error) {
+              return error as GraphQLError;
+            }
+            return ownsCode(canonical, node) ? ctx.loaders.unit.load(canonical) : null;
+          }),
+        );
       },
     },
     Mutation: {
-      async registerUnits(_: unknown, { input }: { input: RegisterUnitsRequest }, ctx: Context) {
+      async registerUnits(_, { input }, ctx) {
         const model = readHomeCode(input.model, 'productModel', node);
         const hasSerials = input.serials !== null && input.serials !== undefined;
         const hasCount = input.count !== null && input.count !== undefined;
@@ -80,61 +69,57 @@ export const unitsSubgraph: SubgraphModule<UnitsDb, Loaders> = {
       },
     },
     Unit: {
-      __resolveReference(ref: { code: unknown }, ctx: Context) {
+      __resolveReference(ref, ctx) {
         const code = referenceCode(ref.code, 'unit', node);
         return code === null ? null : ctx.loaders.unit.load(code);
       },
-      display: (row: UnitRow) => formatCode(row.code),
-      model: (row: UnitRow) => ({ code: row.model_code }),
-      enterprise: (row: UnitRow) => ({ code: row.enterprise_code }),
-      registeredAt: (row: UnitRow) => row.registered_at,
+      display: (row) => formatCode(row.code),
+      model: (row) => ({ code: row.model_code }),
+      enterprise: (row) => ({ code: row.enterprise_code }),
+      registeredAt: (row) => row.registered_at,
     },
     ProductModel: {
-      __resolveReference(ref: { code: unknown }) {
+      __resolveReference(ref) {
         const code = referenceCode(ref.code, 'productModel', node);
         return code === null ? null : { code };
       },
-      async units({ code }: { code: string }, args: PageArgs, ctx: Context) {
-        const limit = pageLimit(args.first);
-        const after = decodeCursor(args.after);
-        const [rows, total] = await Promise.all([
-          ctx.loaders.unitsOfModel.load({ parent: code, after, limit: limit + 1 }),
-          ctx.loaders.unitCountOfModel.load(code),
-        ]);
-        return toPage(rows, limit, (row) => row.code, total);
+      units({ code }, args, ctx) {
+        return resolvePage(args, {
+          rows: (after, limit) => ctx.loaders.unitsOfModel.load({ parent: code, after, limit }),
+          count: () => ctx.loaders.unitCountOfModel.load(code),
+          position: (row) => row.code,
+        });
       },
-      unitCount: ({ code }: { code: string }, _: unknown, ctx: Context) => ctx.loaders.unitCountOfModel.load(code),
+      unitCount: ({ code }, _, ctx) => ctx.loaders.unitCountOfModel.load(code),
     },
     Enterprise: {
-      __resolveReference(ref: { code: unknown }) {
+      __resolveReference(ref) {
         const code = referenceCode(ref.code, 'enterprise', node);
         return code === null ? null : { code };
       },
-      unitCount: ({ code }: { code: string }, _: unknown, ctx: Context) => ctx.loaders.unitCountOfEnterprise.load(code),
+      unitCount: ({ code }, _, ctx) => ctx.loaders.unitCountOfEnterprise.load(code),
     },
     Registry: {
-      __resolveReference(ref: { country: unknown }) {
+      __resolveReference(ref) {
         return ref.country === node.country ? { country: node.country } : null;
       },
-      async units({ country }: { country: string }, args: PageArgs & { filter?: UnitFilterInput | null }) {
-        const limit = pageLimit(args.first);
-        const after = decodeCursor(args.after);
+      units({ country }, args) {
         const filter = readUnitFilter(args.filter);
-        const [rows, total] = await Promise.all([
-          listFilteredUnits(db, country, filter, after, limit + 1),
-          countFilteredUnits(db, country, filter),
-        ]);
-        return toPage(rows, limit, (row) => row.code, total);
+        return resolvePage(args, {
+          rows: (after, limit) => listFilteredUnits(db, country, filter, after, limit),
+          count: () => countFilteredUnits(db, country, filter),
+          position: (row) => row.code,
+        });
       },
-      unitCount: ({ country }: { country: string }) => countUnitsOfCountry(db, country),
-      async unitsByModel({ country }: { country: string }) {
+      unitCount: ({ country }) => countWhere(db, UNIT, { column: 'country', value: country }),
+      async unitsByModel({ country }) {
         const counts = await countUnitsPerModel(db, country);
         return counts.map(({ model, count }) => ({ model: { code: model }, count }));
       },
     },
     Verification: {
       // Through the unit loader: a batch of any size (and any Unit references beside it) is one statement.
-      async __resolveReference(ref: { code: unknown }, ctx: Context): Promise<VerificationFacts | null> {
+      async __resolveReference(ref, ctx) {
         const code = referenceCode(ref.code, 'unit', node);
         if (code === null) return null;
         const unit = await ctx.loaders.unit.load(code);

@@ -1,12 +1,5 @@
 import { readCode } from '../../lib/subgraph/codes.js';
-
-/** UnitFilter as it arrives (DateTime already parsed by the scalar). */
-export interface UnitFilterInput {
-  model?: string | null;
-  enterprise?: string | null;
-  registeredFrom?: Date | null;
-  registeredBefore?: Date | null;
-}
+import type { UnitFilter as UnitFilterInput } from './resolvers-types.generated.js';
 
 /** A checked filter: canonical codes, every condition optional. */
 export interface UnitFilter {

@@ -9,12 +9,6 @@ import type { UnitRow, UnitsDb } from './unit-table.js';
 export const MAX_UNITS_PER_CALL = 1_000;
 const SERIAL = /^[0-9A-Z]{17}$/;
 
-export interface RegisterUnitsRequest {
-  model: string;
-  serials?: string[] | null;
-  count?: number | null;
-}
-
 /** Checks with the owners that the model and its enterprise may have units registered now. */
 export async function assertModelOpen(siblings: SiblingClient, model: string, ctx: RequestContext): Promise<void> {
   const enterpriseCode = model.slice(0, 6);

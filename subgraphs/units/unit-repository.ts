@@ -1,19 +1,7 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { UnitFilter } from './unit-filter.js';
-import { SCHEMA, type UnitRow, type UnitsDb } from './unit-table.js';
-
-export function findUnits(db: Kysely<UnitsDb>, codes: readonly string[]): Promise<UnitRow[]> {
-  return db.selectFrom('unit').selectAll().where(sql<boolean>`code = any(${[...codes]}::text[])`).execute();
-}
-
-export async function countUnitsOfCountry(db: Kysely<UnitsDb>, country: string): Promise<number> {
-  const row = await db
-    .selectFrom('unit')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('country', '=', country)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
+import { UNIT, type UnitRow, type UnitsDb } from './unit-table.js';
+import { findByKeys } from '../../lib/subgraph/keyed-table.js';
 
 /** Units of a country matching the filter, ordered by code, after the keyset position `after`. */
 export function listFilteredUnits(
@@ -61,40 +49,8 @@ function matching(country: string, filter: UnitFilter) {
   };
 }
 
-/** One page of units for each of many models in one statement (raw SQL: schema spelled out). */
-export async function pageUnitsOfModels(
-  db: Kysely<UnitsDb>,
-  requests: readonly { parent: string; after: string | null }[],
-  limit: number,
-): Promise<UnitRow[]> {
-  const models = requests.map((r) => r.parent);
-  const afters = requests.map((r) => r.after ?? '');
-  const result = await sql<UnitRow>`
-    select u.* from unnest(${models}::text[], ${afters}::text[]) as k(model, after)
-    cross join lateral (
-      select * from ${sql.table(`${SCHEMA}.unit`)} u
-      where u.model_code = k.model and u.code > k.after
-      order by u.code limit ${limit}
-    ) u`.execute(db);
-  return result.rows;
-}
-
-export async function countUnitsBy(
-  db: Kysely<UnitsDb>,
-  column: 'model_code' | 'enterprise_code',
-  keys: readonly string[],
-): Promise<Map<string, number>> {
-  const rows = await db
-    .selectFrom('unit')
-    .select([`${column} as key`, (eb) => eb.fn.countAll<number>().as('n')])
-    .where(sql<boolean>`${sql.ref(column)} = any(${[...keys]}::text[])`)
-    .groupBy(column)
-    .execute();
-  return new Map(rows.map((r) => [r.key, Number(r.n)]));
-}
-
 export async function existingCodes(db: Kysely<UnitsDb>, codes: readonly string[]): Promise<Set<string>> {
-  const rows = await db.selectFrom('unit').select('code').where(sql<boolean>`code = any(${[...codes]}::text[])`).execute();
+  const rows = await findByKeys(db, UNIT, codes);
   return new Set(rows.map((r) => r.code));
 }
 

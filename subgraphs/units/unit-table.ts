@@ -1,3 +1,4 @@
+import type { KeyedTable } from '../../lib/subgraph/keyed-table.js';
 import type { Generated, Selectable } from 'kysely';
 
 /** The Postgres schema this subgraph owns. */
@@ -24,3 +25,4 @@ export interface UnitsDb {
 }
 
 export type UnitRow = Selectable<UnitTable>;
+export const UNIT: KeyedTable<UnitsDb, 'unit'> = { schema: SCHEMA, table: 'unit', key: 'code' };
