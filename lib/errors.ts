@@ -21,6 +21,9 @@ export const REGISTRY_ERROR_CODES = [
   'BAD_USER_INPUT',
   'LIMIT_EXCEEDED',
   'REGISTRY_UNAVAILABLE',
+  // Access control (lib/access): no credential, or one without the right.
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
 ] as const;
 
 export type RegistryErrorCode = (typeof REGISTRY_ERROR_CODES)[number];

@@ -7,12 +7,12 @@ describe('demo data', () => {
   let fed: Federation;
   beforeAll(async () => {
     fed = await startFederation([{ country: 'CN' }]);
-    expect(await seedDemoData(fed.gateway.url)).toBe(true);
+    expect(await seedDemoData(fed.gateway.url, await fed.headers())).toBe(true);
   }, 240_000);
   afterAll(() => fed?.stop());
 
   it('seeds once: a second start finds it and leaves it alone', async () => {
-    expect(await seedDemoData(fed.gateway.url)).toBe(false);
+    expect(await seedDemoData(fed.gateway.url, await fed.headers())).toBe(false);
     const result = await fed.query(`{ registry(country: "CN") { unitCount enterprises { totalCount } productModels { totalCount } } }`);
     expect(result.data.registry).toEqual({ unitCount: 1000, enterprises: { totalCount: 5 }, productModels: { totalCount: 6 } });
   });

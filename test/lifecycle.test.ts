@@ -4,6 +4,7 @@ import { openDatabase, type Database } from '../lib/database/database.js';
 import type { RunningServer } from '../lib/server/http-server.js';
 import type { SiblingClient } from '../lib/subgraph/sibling-client.js';
 import { startSubgraph } from '../lib/subgraph/subgraph-server.js';
+import { signedFetch, TEST_SIGNING } from './support/signing.js';
 import { lifecycleSubgraph } from '../subgraphs/lifecycle/index.js';
 import type { LifecycleDb } from '../subgraphs/lifecycle/lifecycle-table.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -97,8 +98,7 @@ const event = (unit: string, type: string, occurredAt: string, eventId = newEven
 });
 
 async function gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T | null; errors?: GraphQLError[] }> {
-  const response = await fetch(server.url, {
-    method: 'POST',
+  const response = await signedFetch(server.url, 'lifecycle', {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query, variables }),
   });
@@ -147,7 +147,7 @@ async function storedEvents(code: string) {
 beforeAll(async () => {
   testDb = await createTestDatabase();
   database = await openDatabase(testDb.config);
-  server = await startSubgraph(lifecycleSubgraph, { node: { country: 'CN', name: 'test' }, database, siblings });
+  server = await startSubgraph(lifecycleSubgraph, { node: { country: 'CN', name: 'test' }, database, siblings, signing: TEST_SIGNING });
   db = database.forSchema<LifecycleDb>('lifecycle');
 });
 

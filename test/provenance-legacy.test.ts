@@ -5,6 +5,7 @@ import { migrateSchema } from '../lib/database/migrate.js';
 import type { RunningServer } from '../lib/server/http-server.js';
 import type { SiblingClient } from '../lib/subgraph/sibling-client.js';
 import { startSubgraph } from '../lib/subgraph/subgraph-server.js';
+import { signedFetch, TEST_SIGNING } from './support/signing.js';
 import { lifecycleSubgraph } from '../subgraphs/lifecycle/index.js';
 import type { LifecycleDb } from '../subgraphs/lifecycle/lifecycle-table.js';
 import { migrations } from '../subgraphs/lifecycle/migrations.js';
@@ -28,7 +29,7 @@ describe(`events recorded before details were required (${process.env.DATABASE_U
     },
   };
   async function gql(query: string, variables?: Record<string, unknown>): Promise<any> {
-    const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const response = await signedFetch(server.url, 'lifecycle', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
     return response.json();
   }
 
@@ -46,7 +47,7 @@ describe(`events recorded before details were required (${process.env.DATABASE_U
     await legacy(2, 'SOLD', day(20), 'IN_STOCK');
     await legacy(3, 'EXPORTED', day(30), 'IN_TRANSIT');
     await sql`insert into lifecycle.unit_state (unit_code, state, last_sequence, manufactured_at) values (${UNIT}, 'IN_TRANSIT', 3, ${day(1)})`.execute(db);
-    server = await startSubgraph(lifecycleSubgraph, { node: { country: 'CN', name: 'test' }, database, siblings });
+    server = await startSubgraph(lifecycleSubgraph, { node: { country: 'CN', name: 'test' }, database, siblings, signing: TEST_SIGNING });
   });
   afterAll(async () => {
     await server?.stop();

@@ -89,7 +89,8 @@ describe('enterprise and product model statuses', () => {
     ]);
     for (const change of enterprise) {
       expect(change.request_id).toMatch(/.+/);
-      expect(change.changed_by).toBeNull();
+      // Who decided: the signed-in authority the test calls as.
+      expect(change.changed_by).toBe('test-authority');
       expect(change.changed_at).toBeInstanceOf(Date);
     }
     const model = await listProductModelStatusChanges(modelsDb, MODEL);

@@ -13,7 +13,7 @@ import { developmentSigningSecret, parseSigningSecret } from '../lib/security/si
 import { startGraphQLServer, type RunningServer } from '../lib/server/http-server.js';
 import type { RequestContext } from '../lib/server/request-context.js';
 import { startFederation, type Federation } from './support/federation.js';
-import { TEST_SIGNING } from './support/signing.js';
+import { TEST_AUTHORITY, TEST_SIGNING } from './support/signing.js';
 
 /**
  * Only the gateway talks to subgraphs: a real node on free ports with a signing secret, spoken to
@@ -36,7 +36,7 @@ describe('requests straight to a subgraph port', () => {
   const post = (body: string, headers: Record<string, string>) =>
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   const sign = (body: string, overrides: { secret?: Buffer; at?: number } = {}) =>
-    signRequest(overrides.secret ?? TEST_SIGNING.secret, { body, requestId: randomUUID(), caller: null }, overrides.at ?? Date.now());
+    signRequest(overrides.secret ?? TEST_SIGNING.secret, { body, requestId: randomUUID(), caller: TEST_AUTHORITY }, overrides.at ?? Date.now());
 
   /** The request is refused with 401 UNAUTHENTICATED naming `reason`, and nothing was written. */
   async function expectRefused(send: () => Promise<Response>, reason: RegExp) {

@@ -6,6 +6,7 @@ import { parse } from 'graphql';
 import type { Database } from '../database/database.js';
 import { rootLogger, type Logger } from '../logging/logger.js';
 import { migrateSchema } from '../database/migrate.js';
+import { applyAccessPolicy } from '../access/access-policy.js';
 import { loadSdl } from '../schema/contract.js';
 import { startGraphQLServer, type RunningServer } from '../server/http-server.js';
 import { entityLimitPlugin } from '../security/entity-limit.js';
@@ -40,7 +41,8 @@ export async function startSubgraph<DB, L, R extends object>(
   const deps: SubgraphDeps<DB> = { node: options.node, db, siblings: options.siblings };
   const apollo = new ApolloServer<SubgraphContext<L>>({
     // The generated resolver types are checked against the SDL; buildSubgraphSchema's map is looser.
-    schema: buildSubgraphSchema({ typeDefs: parse(loadSdl(module.name)), resolvers: module.resolvers(deps) as GraphQLResolverMap }),
+    // Who may read and write what is decided here, once, for every path that reaches a field (lib/access).
+    schema: applyAccessPolicy(buildSubgraphSchema({ typeDefs: parse(loadSdl(module.name)), resolvers: module.resolvers(deps) as GraphQLResolverMap })),
     // Traces cost time on every request and no gateway here asks for them.
     plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), logRequestErrors(), entityLimitPlugin()],
     includeStacktraceInErrorResponses: false,

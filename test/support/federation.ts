@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openDatabase, type Database } from '../../lib/database/database.js';
+import { DEFAULT_AUDIENCE, DEVELOPMENT_ISSUER, ensureDevelopmentKey, signToken, type TokenRequest } from '../../gateway/identity/development-key.js';
+import { identityFromEnv } from '../../gateway/identity/identity-from-env.js';
 import type { RegistryDirectory } from '../../gateway/directory/registry-directory.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway-server.js';
 import { startRegistryNode, type RunningNode } from '../../subgraphs/registry-node.js';
@@ -18,10 +23,20 @@ export interface Federation {
   readonly directory: RegistryDirectory;
   /** The directory JSON the federation started with. */
   directoryInput: { registries: Record<string, unknown>[] };
-  /** POSTs to the gateway and returns the parsed GraphQL response. */
-  query<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /**
+   * POSTs to the gateway and returns the parsed GraphQL response. The caller is the authority unless
+   * `as` names another (`null`: anonymous, no token at all).
+   */
+  query<T = any>(query: string, variables?: Record<string, unknown>, as?: Caller): Promise<GraphQLResponse<T>>;
+  /** Headers that sign a request in as `as` (a token of the gateway's test key), for tests that fetch themselves. */
+  headers(as?: Caller): Promise<Record<string, string>>;
   stop(): Promise<void>;
 }
+
+/** Who a test request is from: claims for a token, or null for an anonymous request. */
+export type Caller = Omit<TokenRequest, 'issuer' | 'audience' | 'ttl'> | null;
+
+export const AUTHORITY: Caller = { subject: 'test-authority', role: 'authority' };
 
 export interface GraphQLResponse<T> {
   data?: T;
@@ -57,8 +72,15 @@ export async function startFederation(
       ...(options.limits ? { limits: options.limits } : {}),
     })),
   };
+  // Callers sign in with tokens of a key made for this federation (the gateway's development key setup).
+  const keyDir = mkdtempSync(join(tmpdir(), 'federation-keys-'));
+  const identity = await identityFromEnv({ dataDir: keyDir, env: {} });
+  const { privateJwk } = await ensureDevelopmentKey(keyDir);
+  const headers = async (as: Caller = AUTHORITY): Promise<Record<string, string>> =>
+    as === null ? {} : { authorization: `Bearer ${await signToken(privateJwk, { ...as, issuer: DEVELOPMENT_ISSUER, audience: DEFAULT_AUDIENCE })}` };
   const gateway = await startGateway({
     directory: directoryInput,
+    identity,
     signing: TEST_SIGNING,
     store: { checkConformance: options.checkConformance },
     // Every test sends from one anonymous address; rate and concurrency limits have their own tests (limits.test.ts).
@@ -72,10 +94,11 @@ export async function startFederation(
       return gateway.store.directory;
     },
     directoryInput,
-    async query(query, variables) {
+    headers,
+    async query(query, variables, as) {
       const response = await fetch(gateway.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(await headers(as)) },
         body: JSON.stringify({ query, variables }),
       });
       return (await response.json()) as GraphQLResponse<any>;
@@ -85,6 +108,7 @@ export async function startFederation(
       await Promise.all(nodes.map((n) => n.stop()));
       await Promise.all(databases.map((d) => d.close()));
       await Promise.all(drops.map((drop) => drop()));
+      rmSync(keyDir, { recursive: true, force: true });
     },
   };
 }
