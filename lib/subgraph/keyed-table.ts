@@ -29,8 +29,8 @@ export interface Equals<DB, T extends TableName<DB>> {
 }
 
 // Kysely cannot type a query over a table chosen by a type parameter; the signatures above keep
-// callers typed, so the untyped builder stays inside this module.
-function untyped<DB>(db: Kysely<DB>): Kysely<any> {
+// callers typed, so the untyped builder stays inside lib/subgraph.
+export function untyped<DB>(db: Kysely<DB>): Kysely<any> {
   return db as unknown as Kysely<any>;
 }
 

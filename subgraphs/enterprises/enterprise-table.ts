@@ -1,4 +1,5 @@
 import type { KeyedTable } from '../../lib/subgraph/keyed-table.js';
+import type { AuditedTable } from '../../lib/subgraph/status-change.js';
 import type { Generated, Selectable } from 'kysely';
 
 /** The Postgres schema this subgraph owns. */
@@ -35,4 +36,5 @@ export interface EnterprisesDb {
 
 export type EnterpriseRow = Selectable<EnterpriseTable>;
 export const ENTERPRISE: KeyedTable<EnterprisesDb, 'enterprise'> = { schema: SCHEMA, table: 'enterprise', key: 'code' };
+export const ENTERPRISE_STATUS: AuditedTable<EnterprisesDb, 'enterprise'> = { table: ENTERPRISE, audit: 'enterprise_status_change', subject: 'enterprise_code' };
 export type EnterpriseStatusChangeRow = Selectable<EnterpriseStatusChangeTable>;

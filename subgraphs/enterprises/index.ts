@@ -7,8 +7,9 @@ import { keyedLoader } from '../../lib/subgraph/keyed-loader.js';
 import { findByKeys, resolveTablePage } from '../../lib/subgraph/keyed-table.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
-import { changeEnterpriseStatus, insertEnterprise } from './enterprise-repository.js';
-import { ENTERPRISE, type EnterpriseRow, type EnterprisesDb } from './enterprise-table.js';
+import { insertEnterprise } from './enterprise-repository.js';
+import { changeStatus } from '../../lib/subgraph/status-change.js';
+import { ENTERPRISE, ENTERPRISE_STATUS, type EnterpriseRow, type EnterprisesDb } from './enterprise-table.js';
 import { migrations } from './migrations.js';
 import type { Resolvers } from './resolvers-types.generated.js';
 
@@ -42,7 +43,7 @@ export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders, Resolve
       async setEnterpriseStatus(_, args, ctx) {
         const code = readHomeCode(args.code, 'enterprise', node);
         const reason = readReason(args.reason);
-        const row = await changeEnterpriseStatus(db, code, {
+        const row = await changeStatus(db, ENTERPRISE_STATUS, code, {
           status: args.status,
           reason,
           changedBy: ctx.caller?.subject ?? null,

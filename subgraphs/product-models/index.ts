@@ -10,8 +10,9 @@ import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { CodeRef, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { migrations } from './migrations.js';
 import type { Resolvers } from './resolvers-types.generated.js';
-import { changeProductModelStatus, insertProductModel } from './product-model-repository.js';
-import { PRODUCT_MODEL, RECALL_CAMPAIGN, type ProductModelRow, type ProductModelsDb } from './product-model-table.js';
+import { insertProductModel } from './product-model-repository.js';
+import { changeStatus } from '../../lib/subgraph/status-change.js';
+import { PRODUCT_MODEL, PRODUCT_MODEL_STATUS, RECALL_CAMPAIGN, type ProductModelRow, type ProductModelsDb } from './product-model-table.js';
 import { findRecallsOfModels, findRecallsOfUnits, findVerificationFacts, type VerificationFactsRow } from './recall-campaign-repository.js';
 import type { RecallCampaignRow } from './recall-campaign-table.js';
 import { closeRecall, openRecall, recallReferenceCode } from './recall-campaigns.js';
@@ -72,7 +73,7 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders, Res
       async setProductModelStatus(_, args, ctx) {
         const code = readHomeCode(args.code, 'productModel', node);
         const reason = readReason(args.reason);
-        const row = await changeProductModelStatus(db, code, {
+        const row = await changeStatus(db, PRODUCT_MODEL_STATUS, code, {
           status: args.status,
           reason,
           changedBy: ctx.caller?.subject ?? null,

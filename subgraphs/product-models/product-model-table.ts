@@ -1,4 +1,5 @@
 import type { KeyedTable } from '../../lib/subgraph/keyed-table.js';
+import type { AuditedTable } from '../../lib/subgraph/status-change.js';
 import type { Generated, Selectable } from 'kysely';
 import type { RecallCampaignTable } from './recall-campaign-table.js';
 
@@ -38,5 +39,6 @@ export interface ProductModelsDb {
 
 export type ProductModelRow = Selectable<ProductModelTable>;
 export const PRODUCT_MODEL: KeyedTable<ProductModelsDb, 'product_model'> = { schema: SCHEMA, table: 'product_model', key: 'code' };
+export const PRODUCT_MODEL_STATUS: AuditedTable<ProductModelsDb, 'product_model'> = { table: PRODUCT_MODEL, audit: 'product_model_status_change', subject: 'model_code' };
 export const RECALL_CAMPAIGN: KeyedTable<ProductModelsDb, 'recall_campaign'> = { schema: SCHEMA, table: 'recall_campaign', key: 'code' };
 export type ProductModelStatusChangeRow = Selectable<ProductModelStatusChangeTable>;
