@@ -93,7 +93,6 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
     // The home node's audit log (not part of the partner contract): only the home entry may name one.
     const audit = given.audit;
     if (audit !== undefined && (typeof audit !== 'string' || !isHttpUrl(audit))) problems.push(`${where}.subgraphs.audit must be an http(s) URL`);
-    if (audit !== undefined && raw.home !== true) problems.push(`${where}.subgraphs.audit: only the home registry's audit log is written`);
     const headers = readCredentials(raw.credentials, `${where}.credentials`, env, problems);
     const signing = readSigning(raw.signing, `${where}.signing`, env, problems);
     const limits = readLimits(raw.limits, `${where}.limits`, problems);
@@ -119,7 +118,8 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
       home: raw.home === true,
       subgraphs: Object.freeze(subgraphs),
       headers,
-      ...(typeof audit === 'string' ? { audit } : {}),
+      // A partner's node has an audit log of its own too; this gateway writes only its home's.
+      ...(typeof audit === 'string' && raw.home === true ? { audit } : {}),
       ...(signing ? { signing } : {}),
       limits,
       extensions: Object.freeze(extensions),

@@ -26,6 +26,7 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'Registry.units': { kind: 'page', default: 50 },
   'Registry.unitsInState': { kind: 'page', default: 50 },
   'Registry.events': { kind: 'page', default: 50 },
+  'Query.auditLog': { kind: 'page', default: 50 },
   'Enterprise.productModels': { kind: 'page', default: 50 },
   'ProductModel.units': { kind: 'page', default: 50 },
   'Unit.events': { kind: 'page', default: 50 },
