@@ -76,7 +76,7 @@ describe('batching', () => {
   it('verifies 1,000 codes with a constant number of statements per subgraph', async () => {
     const count = async (codesToVerify: string[]) => {
       await fed.gateway.flushAudit(); // the writes' audit entries are not this query's statements
-    const statements: StatementEvent[] = [];
+      const statements: StatementEvent[] = [];
       const unsubscribe = fed.databases[0]!.onStatement((event) => statements.push(event));
       const result = await fed.query(`query($c: [String!]!) { verifyMany(codes: $c) { code verdict reasons { code } unit { code } } }`, { c: codesToVerify });
       unsubscribe();
