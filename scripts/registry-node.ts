@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { databaseConfigFromEnv, openDatabase } from '../lib/database/database.js';
 import { createLogger, rootLogger, setRootLogger } from '../lib/logging/logger.js';
-import { DATA_SUBGRAPHS, type DataSubgraphName } from '../lib/schema/contract.js';
+import { DATA_SUBGRAPHS, NODE_SUBGRAPHS, type NodeSubgraphName } from '../lib/schema/contract.js';
 import { exitOnFailure, stopOnSignals } from '../lib/server/shutdown.js';
 import { startRegistryNode } from '../subgraphs/registry-node.js';
 import { DEFAULT_REGISTRY_PORT, hostFrom, parsePort, subgraphPorts } from './process-defaults.js';
@@ -16,7 +16,7 @@ import { reportReady } from './ready-message.js';
  * --data-dir/DATA_DIR (default data/registry-<country>). With --only, the siblings' URLs come from
  * ENTERPRISES_URL, PRODUCT_MODELS_URL, UNITS_URL, LIFECYCLE_URL (writes that check another subgraph).
  */
-const usage = `usage: npm run registry -- --country DE [--port 5000] [--name "German registry"] [--data-dir data/registry-DE] [--database-url postgres://...] [--demo] [--only <${DATA_SUBGRAPHS.join('|')}>]`;
+const usage = `usage: npm run registry -- --country DE [--port 5000] [--name "German registry"] [--data-dir data/registry-DE] [--database-url postgres://...] [--demo] [--only <${NODE_SUBGRAPHS.join('|')}>]`;
 setRootLogger(createLogger({ name: 'registry-node' }));
 const log = rootLogger();
 const env = process.env;
@@ -33,18 +33,17 @@ const { values } = parseArgs({
   },
 });
 const country = (values.country ?? env.COUNTRY ?? '').toUpperCase();
-const only = values.only as DataSubgraphName | undefined;
+const only = values.only as NodeSubgraphName | undefined;
 let port: number;
 try {
   if (!/^[0-9A-Z]{2}$/.test(country)) throw new Error('--country (or COUNTRY) must be a 2-character country code');
-  if (only !== undefined && !DATA_SUBGRAPHS.includes(only)) throw new Error(`--only must be one of ${DATA_SUBGRAPHS.join(', ')}`);
+  if (only !== undefined && !NODE_SUBGRAPHS.includes(only)) throw new Error(`--only must be one of ${NODE_SUBGRAPHS.join(', ')}`);
   if (values.demo && only) throw new Error('--demo needs the whole node, not --only');
   port = parsePort(values.port ?? env.PORT, DEFAULT_REGISTRY_PORT, '--port (or PORT)');
 } catch (error) {
   console.error(`${(error as Error).message}\n${usage}`);
   process.exit(2);
 }
-const names = only ? [only] : DATA_SUBGRAPHS;
 const siblingUrls = Object.fromEntries(
   DATA_SUBGRAPHS.map((sg) => [sg, env[`${sg.toUpperCase().replace('-', '_')}_URL`]]).filter(([sg, url]) => url && sg !== only),
 );
@@ -58,7 +57,8 @@ const node = await startRegistryNode({
   node: { country, name: values.name ?? env.REGISTRY_NAME ?? `${country} robot registry` },
   database,
   host: values.host ?? hostFrom(env),
-  ports: subgraphPorts(port, names),
+  // --only: that subgraph on PORT; the whole node: the data subgraphs on port..port+3, audit on a free port.
+  ports: only ? { [only]: port } : subgraphPorts(port, DATA_SUBGRAPHS),
   only: only ? [only] : undefined,
   siblingUrls,
 }).catch(exitOnFailure('start the subgraphs'));
