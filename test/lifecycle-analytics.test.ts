@@ -84,6 +84,7 @@ describe(`lifecycle analytics (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite
 
     it('costs two lifecycle statements (pages, counts) for a batch of units sharing the filter', async () => {
       const statements: StatementEvent[] = [];
+      await fed.gateway.flushAudit(); // earlier writes' audit entries are not this request's statements
       const stop = fed.databases[0]!.onStatement((s) => statements.push(s));
       const result = await query(`query($c: [ID!]!) { units(codes: $c) { events(first: 1, filter: { types: [MANUFACTURED, DEPLOYED] }) { totalCount edges { node { type } } } } }`, { c: u });
       stop();

@@ -33,6 +33,7 @@ describe(`provenance and recalls (${process.env.DATABASE_URL ? 'Postgres' : 'PGl
   });
   const countLifecycle = async (work: () => Promise<unknown>): Promise<number> => {
     const statements: StatementEvent[] = [];
+    await fed.gateway.flushAudit(); // earlier writes' audit entries are not this request's statements
     const stop = fed.databases[0]!.onStatement((event) => statements.push(event));
     try {
       await work();

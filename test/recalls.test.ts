@@ -157,6 +157,7 @@ describe('recall campaigns', () => {
 
     const codes = Array.from({ length: 1000 }, (_, i) => unit(i + 1));
     const statements: string[] = [];
+    await fed.gateway.flushAudit(); // earlier writes' audit entries are not this request's statements
     const unsubscribe = fed.databases[0]!.onStatement((event) => statements.push(event.schema));
     const units = await post(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Unit { code recalls { code closedAt } } } }`, {
       r: codes.map((code) => ({ __typename: 'Unit', code })),

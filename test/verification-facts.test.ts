@@ -130,6 +130,7 @@ describe('verification facts', () => {
 
     for (const subgraph of ['enterprises', 'product-models', 'units'] as const) {
       const statements: string[] = [];
+      await fed.gateway.flushAudit(); // earlier writes' audit entries are not this request's statements
       const unsubscribe = fed.databases[0]!.onStatement((event) => statements.push(event.schema));
       const answered = await facts(subgraph, codes);
       unsubscribe();
@@ -140,6 +141,7 @@ describe('verification facts', () => {
 
   it('shares one statement with Unit references in the same units batch', async () => {
     const statements: string[] = [];
+    await fed.gateway.flushAudit(); // earlier writes' audit entries are not this request's statements
     const unsubscribe = fed.databases[0]!.onStatement((event) => statements.push(event.schema));
     const response = await signedFetch(fed.nodes[0]!.urls.units!, 'units', {
       method: 'POST',
