@@ -122,11 +122,23 @@ function skip(attack: string, why: string) {
 const gql = (query: string, variables?: object, headers: Record<string, string> = {}) => () => post(gatewayUrl, { query, variables }, headers);
 const REFUSED = (code: string, status = 200) => ({ status, code });
 
+/** What a reader can count of the registry: it must not change, since every attack is refused. */
+async function registryCounts(): Promise<string> {
+  if (!customs) return 'unknown (no development key)';
+  const query = '{ registries { country unitCount enterprises(first: 1) { totalCount } productModels(first: 1) { totalCount } events(first: 1) { totalCount } } }';
+  const answer = await post(gatewayUrl!, { query }, customs);
+  return JSON.stringify((answer.body.data?.registries ?? answer.body.errors ?? []).map((r: any) => ({
+    country: r.country, units: r.unitCount, enterprises: r.enterprises?.totalCount, models: r.productModels?.totalCount, events: r.events?.totalCount,
+  })));
+}
+
 const baseline = await verifyClean();
 if (baseline !== 'ADMIT') {
   console.error(`verify(${cleanUnit}) answers ${baseline}, not ADMIT: give a clean unit with --code`);
   process.exit(2);
 }
+
+const countsBefore = await registryCounts();
 
 // Writes by callers without the right.
 await drill('anonymous registerProductModel under another enterprise', REFUSED('UNAUTHENTICATED'),
@@ -143,9 +155,10 @@ if (maker) {
   skip('manufacturer registerUnits under another enterprise', 'no development key');
   skip('manufacturer recordEvents REPORTED_STOLEN on another robot', 'no development key');
 }
-await drill('  then: verify of the would-be counterfeit code', { status: 200, code: 'none (answered)' }, async () => {
-  const answer = await post(gatewayUrl, { query: 'query($c: String!) { verify(code: $c) { verdict } }', variables: { c: counterfeit } });
-  return { ...answer, code: answer.body.data?.verify?.verdict === 'ADMIT' ? 'ADMIT (counterfeit admitted!)' : answer.code };
+await drill('  then: verify of the would-be counterfeit code', { status: 200, code: 'REFUSE NOT_REGISTERED' }, async () => {
+  const answer = await post(gatewayUrl, { query: 'query($c: String!) { verify(code: $c) { verdict reasons { code } } }', variables: { c: counterfeit } });
+  const verify = answer.body.data?.verify;
+  return { ...answer, code: verify ? [verify.verdict, ...verify.reasons.map((r: { code: string }) => r.code)].join(' ') : answer.code };
 });
 await drill('anonymous recordEvents REPORTED_STOLEN', REFUSED('UNAUTHENTICATED'),
   gql('mutation($e: [LifecycleEventInput!]!) { recordEvents(events: $e) { eventId } }', { e: [{ eventId: `drill-${randomUUID()}`, unit: cleanUnit, type: 'REPORTED_STOLEN', occurredAt: new Date().toISOString() }] }));
@@ -242,6 +255,7 @@ await drill(`registerUnits(count: 1000) in a loop as ${flooder ? 'a manufacturer
 const last = rows.at(-1)!;
 last.ok = last.status === 429 && last.code.startsWith('RATE_LIMITED') && last.verify === 'ADMIT';
 
+const countsAfter = await registryCounts();
 const ready = await fetch(gatewayUrl.replace(/\/graphql$/, '/health/ready')).then((r) => r.status).catch(() => 0);
 
 // --- the table ----------------------------------------------------------------------------------
@@ -253,7 +267,10 @@ const line = (cells: string[]) => cells.map((c, i) => (i === 1 || i === 3 ? c.pa
 console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const row of table) console.log(line(row));
-console.log(`\ngateway /health/ready after the drill: ${ready}`);
+console.log(`\nclean unit verified meanwhile: ${cleanUnit}`);
+console.log(`registry before: ${countsBefore}`);
+console.log(`registry after:  ${countsAfter}${countsAfter === countsBefore ? ' (unchanged)' : ' (CHANGED)'}`);
+console.log(`gateway /health/ready after the drill: ${ready}`);
 const failed = rows.filter((r) => !r.ok);
 console.log(failed.length ? `${failed.length} unexpected answer(s)` : 'every attack refused as expected; the legitimate verify answered ADMIT throughout');
-process.exit(failed.length || ready !== 200 ? 1 : 0);
+process.exit(failed.length || ready !== 200 || countsAfter !== countsBefore ? 1 : 0);
