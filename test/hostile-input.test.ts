@@ -380,7 +380,6 @@ describe('under attack, the registry still serves', () => {
       );
     const serial = fc.string({ unit: fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split('')), minLength: 17, maxLength: 17 });
     const int = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: -3, max: 12 }) }, fc.integer(), fc.constantFrom(0, 1_000, 1_001, 2 ** 31 - 1, -(2 ** 31)), fc.maxSafeInteger(), fc.double({ noNaN: true }));
-    /** Sometimes a value of the wrong JSON type altogether. */
     /** Now and then a value of the wrong JSON type altogether. */
     const orWrongType = <T>(arbitrary: fc.Arbitrary<T>) => fc.oneof({ weight: 19, arbitrary }, { weight: 1, arbitrary: fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 })) });
     const occurredAt = fc.oneof({ weight: 4, arbitrary: fc.date({ noInvalidDate: true, min: new Date('2020-01-01'), max: new Date() }).map((d) => d.toISOString()) }, fc.date({ noInvalidDate: true, min: new Date('2000-01-01'), max: new Date('2030-01-01') }).map((d) => d.toISOString()), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), text);
