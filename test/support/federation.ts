@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { JWK } from 'jose';
 import { openDatabase, type Database } from '../../lib/database/database.js';
 import { DEFAULT_AUDIENCE, DEVELOPMENT_ISSUER, ensureDevelopmentKey, signToken, type TokenRequest } from '../../gateway/identity/development-key.js';
 import { identityFromEnv } from '../../gateway/identity/identity-from-env.js';
@@ -30,6 +31,8 @@ export interface Federation {
   query<T = any>(query: string, variables?: Record<string, unknown>, as?: Caller): Promise<GraphQLResponse<T>>;
   /** Headers that sign a request in as `as` (a token of the gateway's test key), for tests that fetch themselves. */
   headers(as?: Caller): Promise<Record<string, string>>;
+  /** The private JWK the gateway trusts, for tests that craft tokens of their own (expired, wrong audience...). */
+  privateJwk: JWK;
   stop(): Promise<void>;
 }
 
@@ -95,6 +98,7 @@ export async function startFederation(
     },
     directoryInput,
     headers,
+    privateJwk,
     async query(query, variables, as) {
       const response = await fetch(gateway.url, {
         method: 'POST',
