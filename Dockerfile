@@ -19,7 +19,9 @@ COPY --from=build /app/dist dist
 COPY package.json ./
 COPY schema schema
 COPY config config
-# Entry points: dist/scripts/registry-node.js [--only <subgraph>] (the only one that opens the database),
+# Production: the subgraphs refuse to start without NODE_SIGNING_SECRET, the gateway without JWKS_FILE or
+# JWKS_URL, JWT_ISSUER and JWT_AUDIENCE (docs/directory.md, "Running with docker compose").
+# Entry points: dist/scripts/registry-node.js [--only <subgraph|audit>] (the only one that opens the database),
 # dist/scripts/gateway.js, and dist/scripts/start.js, the launcher running both (embedded database in
 # /app/data; set HOST=0.0.0.0 to publish its port). docker-compose.yml picks one per service.
 RUN mkdir data && chown node data

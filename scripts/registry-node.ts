@@ -8,9 +8,9 @@ import { DEFAULT_REGISTRY_PORT, hostFrom, parsePort, subgraphPorts } from './pro
 import { reportReady } from './ready-message.js';
 
 /**
- * A registry node: the four subgraphs and the audit log of one country over one database, no gateway (the only process
- * that opens the database). `npm run registry -- --country DE --port 5000` on its own; `npm start`
- * forks it; docker-compose runs one subgraph per container with `--only <subgraph>` (audit included).
+ * A registry node: the four subgraphs and the audit log of one country over one database, no gateway
+ * (the only process that opens the database). `npm run registry -- --country DE --port 5000` on its own;
+ * `npm start` forks it; docker-compose runs one subgraph per container with `--only <subgraph>` (audit too).
  * Flags win over the environment: --country/COUNTRY, --name/REGISTRY_NAME, --port/PORT (default 5000:
  * the subgraphs on port..port+3, 0 for free ports), --host/HOST, --database-url/DATABASE_URL,
  * --data-dir/DATA_DIR (default data/registry-<country>). With --only, the siblings' URLs come from
