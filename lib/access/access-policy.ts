@@ -168,5 +168,5 @@ export function refusalOf(name: string, right: Right, caller: Caller | null, arg
 
 function mayReadOwner(caller: Caller | null, unitCode: unknown): boolean {
   if (caller?.role === 'authority') return true;
-  return caller?.role === 'manufacturer' && !!caller.enterprise && typeof unitCode === 'string' && unitCode.startsWith(caller.enterprise);
+  return caller?.role === 'manufacturer' && !!caller.enterprise && typeof unitCode === 'string' && unitCode.slice(0, 6) === caller.enterprise;
 }
