@@ -4,7 +4,11 @@ import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReporting
 import { rootLogger, type Logger } from '../lib/logging/logger.js';
 import { dropInternalHeaders } from '../lib/security/request-signer.js';
 import { signingFromEnv, type SigningOptions } from '../lib/security/signing-secret.js';
-import { DATA_SUBGRAPHS, DIRECTORY_SUBGRAPH, type DataSubgraphName } from '../lib/schema/contract.js';
+import { AUDIT_SUBGRAPH, DATA_SUBGRAPHS, DIRECTORY_SUBGRAPH, type DataSubgraphName } from '../lib/schema/contract.js';
+import { AuditDataSource } from './audit/audit-data-source.js';
+import { auditPlugin } from './audit/audit-plugin.js';
+import { AuditSink } from './audit/audit-sink.js';
+import { homeAuditWriter } from './audit/audit-writer.js';
 import { startGraphQLServer, type RunningServer } from '../lib/server/http-server.js';
 import { logRequestErrors, maskInternalErrors } from '../lib/server/mask-errors.js';
 import type { RequestContext } from '../lib/server/request-context.js';
@@ -67,14 +71,18 @@ export async function createGateway(options: GatewayOptions) {
     },
     buildService: ({ name }) => {
       if (name === DIRECTORY_SUBGRAPH) return new LocalGraphQLDataSource(directorySchema);
+      if (name === AUDIT_SUBGRAPH) return new AuditDataSource(directory, client);
       if ((DATA_SUBGRAPHS as readonly string[]).includes(name)) return new RoutingDataSource(name as DataSubgraphName, directory, client);
       return new ExtensionDataSource(name, directory, client);
     },
   });
+  // Every write and every customs or partner read, appended to the home node's audit log (the gateway has no database).
+  const audit = new AuditSink(homeAuditWriter(directory, client), log);
+  if (!store.directory.home.audit) log.warn('the home registry entry names no audit subgraph (subgraphs.audit): no audit log is kept');
   const limits = options.limits === false ? null : gatewayLimits(limitsConfigFromEnv(process.env, options.limits), () => store.directory.registries.length);
   const apollo = new ApolloServer<LimitsContext>({
     gateway,
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled(), logRequestErrors(), ...(limits?.plugins ?? [])],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled(), logRequestErrors(), ...(limits?.plugins ?? []), auditPlugin(audit, () => !!store.directory.home.audit)],
     includeStacktraceInErrorResponses: false,
     formatError: limits ? limits.formatError(maskInternalErrors()) : maskInternalErrors(),
     stopOnTerminationSignals: false, // lib/server/shutdown.ts drains then exits 0; Apollo's would re-kill
@@ -82,17 +90,19 @@ export async function createGateway(options: GatewayOptions) {
     ...(limits ? { introspection: true, validationRules: limits.validationRules, parseOptions: limits.parseOptions } : {}),
   });
   const probeAll = () => Promise.all(store.directory.registries.map((r) => client.probe(r)));
-  return { apollo, gateway, store, client, probeAll, log, limits };
+  return { apollo, gateway, store, client, probeAll, log, limits, audit };
 }
 
 export interface RunningGateway extends RunningServer {
   store: DirectoryStore;
   /** Probes every registry now (tests; otherwise it runs every probeIntervalMs). */
   probeAll(): Promise<unknown>;
+  /** Sends the audit entries of finished requests now (tests; otherwise they go within a moment). */
+  flushAudit(): Promise<void>;
 }
 
 export async function startGateway(options: GatewayOptions & { port?: number; host?: string }): Promise<RunningGateway> {
-  const { apollo, store, client, probeAll, log, limits } = await createGateway(options);
+  const { apollo, store, client, probeAll, log, limits, audit } = await createGateway(options);
   const page = landingPage(options.examples ?? []);
   const stopWatching = options.directoryFile ? store.watchFile(options.directoryFile) : () => undefined;
   const probe = setInterval(() => void probeAll(), options.probeIntervalMs ?? 15_000);
@@ -123,11 +133,14 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
     ...server,
     store,
     probeAll,
+    flushAudit: () => audit.flush(),
     async stop() {
       clearInterval(probe);
       stopWatching();
       await server.stop();
       await limits?.close();
+      // Entries of the last requests reach the home node before the gateway is gone (it stops after us).
+      await audit.flush();
     },
   };
 }

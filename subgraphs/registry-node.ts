@@ -2,33 +2,35 @@ import type { Database } from '../lib/database/database.js';
 import { rootLogger, type Logger } from '../lib/logging/logger.js';
 import { nonceStoreFromEnv } from '../lib/security/nonce-store.js';
 import { SIGNING_SECRET_ENV, signingFromEnv, type SigningOptions } from '../lib/security/signing-secret.js';
-import type { DataSubgraphName } from '../lib/schema/contract.js';
+import type { NodeSubgraphName } from '../lib/schema/contract.js';
 import type { RunningServer } from '../lib/server/http-server.js';
 import { httpSiblingClient } from '../lib/subgraph/sibling-client.js';
 import type { NodeIdentity, SubgraphModule } from '../lib/subgraph/subgraph-module.js';
 import { startSubgraph } from '../lib/subgraph/subgraph-server.js';
+import { auditSubgraph } from './audit/index.js';
 import { enterprisesSubgraph } from './enterprises/index.js';
 import { lifecycleSubgraph } from './lifecycle/index.js';
 import { productModelsSubgraph } from './product-models/index.js';
 import { unitsSubgraph } from './units/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const SUBGRAPH_MODULES: Record<DataSubgraphName, SubgraphModule<any, any>> = {
+export const SUBGRAPH_MODULES: Record<NodeSubgraphName, SubgraphModule<any, any>> = {
   enterprises: enterprisesSubgraph,
   'product-models': productModelsSubgraph,
   units: unitsSubgraph,
   lifecycle: lifecycleSubgraph,
+  audit: auditSubgraph,
 };
 
 export interface RegistryNodeOptions {
   node: NodeIdentity;
   database: Database;
   /** Fixed ports per subgraph; 0 or missing picks a free one. */
-  ports?: Partial<Record<DataSubgraphName, number>>;
+  ports?: Partial<Record<NodeSubgraphName, number>>;
   host?: string;
   /** Run only these subgraphs (docker-compose runs one per container); siblings' URLs then come from `siblingUrls`. */
-  only?: DataSubgraphName[];
-  siblingUrls?: Partial<Record<DataSubgraphName, string>>;
+  only?: NodeSubgraphName[];
+  siblingUrls?: Partial<Record<NodeSubgraphName, string>>;
   /** The secret the gateway signs with; defaults to NODE_SIGNING_SECRET. With one, unsigned requests are refused. */
   signing?: SigningOptions;
   /** Where the node's lines go (default the root logger); tests pass one that collects them. */
@@ -37,13 +39,13 @@ export interface RegistryNodeOptions {
 
 export interface RunningNode {
   node: NodeIdentity;
-  urls: Partial<Record<DataSubgraphName, string>>;
+  urls: Partial<Record<NodeSubgraphName, string>>;
   stop(): Promise<void>;
 }
 
 /** A registry node: the four subgraphs of one country over one database. No gateway. */
 export async function startRegistryNode(options: RegistryNodeOptions): Promise<RunningNode> {
-  const urls: Partial<Record<DataSubgraphName, string>> = { ...options.siblingUrls };
+  const urls: Partial<Record<NodeSubgraphName, string>> = { ...options.siblingUrls };
   const signing = options.signing ?? signingFromEnv();
   if (!signing) {
     // Without a secret any process that reaches a subgraph port could write: never so in production.
@@ -53,7 +55,7 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
   const nonces = nonceStoreFromEnv();
   const siblings = httpSiblingClient(() => urls, signing && { ...signing, country: options.node.country });
   const servers: RunningServer[] = [];
-  const names = options.only ?? (Object.keys(SUBGRAPH_MODULES) as DataSubgraphName[]);
+  const names = options.only ?? (Object.keys(SUBGRAPH_MODULES) as NodeSubgraphName[]);
   try {
     // Sequential: migrations of one database should not race each other's locks at start-up.
     for (const name of names) {

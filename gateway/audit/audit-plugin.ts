@@ -4,12 +4,12 @@ import { auditEntry, isAudited } from './audit-entry.js';
 import type { AuditSink } from './audit-sink.js';
 
 /** Appends one audit entry per audited request, after its answer is known (verdicts, outcome). */
-export function auditPlugin(sink: AuditSink): ApolloServerPlugin<RequestContext> {
+export function auditPlugin(sink: AuditSink, enabled: () => boolean = () => true): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
         async willSendResponse({ operation, request, contextValue, response }) {
-          if (!operation || !isAudited(operation, contextValue)) return;
+          if (!operation || !enabled() || !isAudited(operation, contextValue)) return;
           const single = response.body.kind === 'single' ? response.body.singleResult : null;
           sink.add(auditEntry(operation, request.variables ?? {}, contextValue, single?.data as Record<string, unknown> | null, single?.errors));
         },

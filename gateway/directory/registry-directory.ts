@@ -16,6 +16,8 @@ export interface RegistryEntry {
   /** Writes go to the home registry; exactly one entry is home. */
   readonly home: boolean;
   readonly subgraphs: Readonly<Record<DataSubgraphName, string>>;
+  /** The home node's audit subgraph (`subgraphs.audit` in the file); absent, the gateway keeps no audit log. */
+  readonly audit?: string;
   /** Headers sent with every request to this registry (credentials, resolved from the environment). */
   readonly headers: Readonly<Record<string, string>>;
   /** `signing: { fromEnv }`: requests to this registry are also signed (a partner running this software). */
@@ -88,6 +90,10 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
       if (typeof url !== 'string' || !isHttpUrl(url)) problems.push(`${where}.subgraphs.${sg} must be an http(s) URL`);
       subgraphs[sg] = String(url);
     }
+    // The home node's audit log (not part of the partner contract): only the home entry may name one.
+    const audit = given.audit;
+    if (audit !== undefined && (typeof audit !== 'string' || !isHttpUrl(audit))) problems.push(`${where}.subgraphs.audit must be an http(s) URL`);
+    if (audit !== undefined && raw.home !== true) problems.push(`${where}.subgraphs.audit: only the home registry's audit log is written`);
     const headers = readCredentials(raw.credentials, `${where}.credentials`, env, problems);
     const signing = readSigning(raw.signing, `${where}.signing`, env, problems);
     const limits = readLimits(raw.limits, `${where}.limits`, problems);
@@ -113,6 +119,7 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
       home: raw.home === true,
       subgraphs: Object.freeze(subgraphs),
       headers,
+      ...(typeof audit === 'string' ? { audit } : {}),
       ...(signing ? { signing } : {}),
       limits,
       extensions: Object.freeze(extensions),

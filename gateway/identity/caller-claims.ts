@@ -1,3 +1,4 @@
+import { isInternalSubject } from '../../lib/access/access-policy.js';
 import { ROLES, type Caller, type Role } from '../../lib/server/request-context.js';
 
 const ENTERPRISE = /^[0-9A-Z]{6}$/;
@@ -21,6 +22,7 @@ export interface CallerClaims {
 export function callerFromClaims(claims: CallerClaims): Caller | { problem: string } {
   const { subject, role, enterprise, country } = claims;
   if (typeof subject !== 'string' || subject.trim() === '') return { problem: 'no subject ("sub" claim)' };
+  if (isInternalSubject(subject)) return { problem: `subject ${JSON.stringify(subject)} is reserved for the registry's internal calls` };
   if (role === undefined || role === null) return { subject, role: null };
   if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
     return { problem: `unknown role ${JSON.stringify(role)}; roles are ${ROLES.join(', ')}` };

@@ -102,6 +102,16 @@ export class RegistryClient {
     );
   }
 
+  /** To the home node's audit subgraph, with the home registry's guard, credentials and signature. */
+  async sendToAudit(registry: RegistryEntry, options: ProcessOptions): Promise<GatewayResponse> {
+    if (!registry.audit) throw new RegistryUnavailableError(registry, 'its directory entry names no audit subgraph');
+    return this.post(
+      { key: `audit:${registry.name}`, url: registry.audit, headers: registry.headers, limits: registry.limits, signing: registry.signing ?? (registry.home ? this.homeSigning : undefined) },
+      options,
+      `audit of "${registry.name}"`,
+    );
+  }
+
   async sendToExtension(extension: ExtensionEntry, options: ProcessOptions) {
     const { url, headers, limits } = extension;
     return this.post({ key: extensionKey(extension.name), url, headers, limits }, options, `extension "${extension.name}"`);

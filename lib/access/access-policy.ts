@@ -24,9 +24,18 @@ export type Right =
    * An owner reference: the authority and the manufacturer of the unit read it; everyone else gets
    * WITHHELD (the field stays non-null: that an owner changed is public to signed-in readers, who is not).
    */
-  | { kind: 'owner-reference'; unitCodeOf: (parent: Record<string, unknown>) => unknown };
+  | { kind: 'owner-reference'; unitCodeOf: (parent: Record<string, unknown>) => unknown }
+  /** The gateway's own signed calls only (appending to the audit log). */
+  | { kind: 'gateway' };
 
 export const WITHHELD = 'WITHHELD';
+
+/**
+ * Subjects of the registry's own internal calls: the gateway appending to the audit log, a node asking
+ * its siblings. No token or API key may carry them (gateway/identity refuses them).
+ */
+export const GATEWAY_SUBJECT = 'gateway';
+export const isInternalSubject = (subject: string): boolean => subject === GATEWAY_SUBJECT || subject.startsWith('node:');
 
 const PUBLIC: Right = { kind: 'public' };
 const READERS: Right = { kind: 'roles', roles: ['authority', 'manufacturer', 'customs', 'partner', 'analyst'] };
@@ -59,6 +68,7 @@ export const ACCESS_POLICY: Record<string, Record<string, Right>> = {
     recordEvents: write(['authority', 'manufacturer'], (args) => (Array.isArray(args.events) ? args.events.map((e: { unit?: unknown }) => e?.unit) : [])),
     openRecall: write(['authority', 'manufacturer'], (args) => [input(args).model]),
     closeRecall: write(['authority']),
+    appendAudit: { kind: 'gateway' },
   },
   // The public view of a robot, a model and a maker: what a phone shows after scanning a label.
   Unit: {
@@ -138,6 +148,9 @@ function guard(name: string, right: Right, resolve: GraphQLFieldResolver<unknown
 /** Why `caller` may not use the field, or null when it may. Exported for tests and the README table. */
 export function refusalOf(name: string, right: Right, caller: Caller | null, args: Record<string, unknown> = {}): GraphQLError | null {
   if (right.kind === 'public' || right.kind === 'owner-reference') return null;
+  if (right.kind === 'gateway') {
+    return caller?.subject === GATEWAY_SUBJECT ? null : new GraphQLError(`${name} is the gateway's own internal call`, { extensions: { code: 'FORBIDDEN' } });
+  }
   const roles = right.roles;
   if (!caller?.role) {
     return new GraphQLError(`${name} needs a signed-in caller with role ${roles.join(' or ')}; send a bearer token or an API key`, {

@@ -9,10 +9,19 @@ import { fileURLToPath } from 'node:url';
 export const DATA_SUBGRAPHS = ['enterprises', 'product-models', 'units', 'lifecycle'] as const;
 export type DataSubgraphName = (typeof DATA_SUBGRAPHS)[number];
 
+/**
+ * Served by a registry node for the gateway it is home to, and not part of the partner contract: the
+ * audit log (written by the gateway through a signed internal call, read by the authority).
+ */
+export const AUDIT_SUBGRAPH = 'audit';
+/** What a registry node serves: the four data subgraphs and its audit log. */
+export const NODE_SUBGRAPHS = [...DATA_SUBGRAPHS, AUDIT_SUBGRAPH] as const;
+export type NodeSubgraphName = (typeof NODE_SUBGRAPHS)[number];
+
 /** Served inside the gateway: the registry directory and the code parser. */
 export const DIRECTORY_SUBGRAPH = 'directory';
-export type SubgraphName = DataSubgraphName | typeof DIRECTORY_SUBGRAPH;
-export const ALL_SUBGRAPHS: readonly SubgraphName[] = [DIRECTORY_SUBGRAPH, ...DATA_SUBGRAPHS];
+export type SubgraphName = NodeSubgraphName | typeof DIRECTORY_SUBGRAPH;
+export const ALL_SUBGRAPHS: readonly SubgraphName[] = [DIRECTORY_SUBGRAPH, ...NODE_SUBGRAPHS];
 
 let root: string | undefined;
 

@@ -1,6 +1,6 @@
 import type { buildSubgraphSchema } from '@apollo/subgraph';
 import type { Kysely, Migration } from 'kysely';
-import type { DataSubgraphName } from '../schema/contract.js';
+import type { NodeSubgraphName } from '../schema/contract.js';
 import type { RequestContext } from '../server/request-context.js';
 import type { SiblingClient } from './sibling-client.js';
 
@@ -38,7 +38,7 @@ export interface CountryRef {
  * they depend on lib/, never on each other.
  */
 export interface SubgraphModule<DB, TLoaders, TResolvers extends object = object> {
-  name: DataSubgraphName;
+  name: NodeSubgraphName;
   /** The Postgres schema this subgraph owns. */
   schema: string;
   migrations: Record<string, Migration>;

@@ -85,6 +85,7 @@ export const lifecycleSubgraph: SubgraphModule<LifecycleDb, Loaders, Resolvers> 
       occurredAt: (row) => row.occurred_at,
       recordedAt: (row) => row.recorded_at,
       stateAfter: (row) => row.state_after,
+      recordedBy: (row) => row.recorded_by,
     },
     Verification: {
       // The key is a unit code; only a canonical one of this country has facts here (REGISTERED and

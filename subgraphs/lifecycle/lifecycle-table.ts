@@ -22,6 +22,8 @@ export interface LifecycleEventTable {
   /** Recall campaign code of RECALL_REMEDIED. */
   recall: string | null;
   note: string | null;
+  /** Who recorded it (the caller's subject); null for events recorded before access control. */
+  recorded_by: Generated<string | null>;
   /**
    * Position in the registry's log of recordings, allocated in commit order (see lockRecordingOrder),
    * so a keyset page over it never skips an event that commits later.

@@ -114,4 +114,13 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('lifecycle_event').dropColumn('log_position').execute();
     },
   },
+  '2026_11_28_001_recorded_by': {
+    async up(db: Kysely<any>) {
+      // Adding a nullable column rewrites nothing, so the append-only triggers are not involved.
+      await db.schema.alterTable('lifecycle_event').addColumn('recorded_by', 'text', (c) => c.check(sql`length(recorded_by) between 1 and 200`)).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('lifecycle_event').dropColumn('recorded_by').execute();
+    },
+  },
 };

@@ -49,6 +49,8 @@ interface KnownRecall {
 
 /** An input that passed the checks needing no database: its canonical unit code and registration. */
 interface Candidate {
+  /** Who records it: the signed-in caller's subject (null for the node's own or legacy calls). */
+  recordedBy: string | null;
   index: number;
   input: LifecycleEventInput;
   unitCode: string;
@@ -132,7 +134,7 @@ export async function recordEvents(
   const candidates: Candidate[] = [];
   unitCodes.forEach((unitCode, index) => {
     if (unitCode === null || refusedEarly.has(index)) return;
-    candidates.push({ index, input: inputs[index]!, unitCode, registeredAt: registeredAt.get(unitCode)!, details: details[index]! });
+    candidates.push({ index, input: inputs[index]!, unitCode, registeredAt: registeredAt.get(unitCode)!, details: details[index]!, recordedBy: context.caller?.subject ?? null });
   });
 
   if (candidates.length === 0) throw refusalError(refusals, inputs.length);
@@ -226,6 +228,7 @@ async function applyInOrder(
       occurred_at: input.occurredAt,
       sequence: unit.lastSequence,
       state_after: transition.status.state,
+      recorded_by: candidate.recordedBy,
       ...details,
     });
     results.set(index, { inserted: input.eventId });

@@ -213,6 +213,8 @@ export type LifecycleEvent = {
   sequence: Scalars['Int']['output'];
   /** State of the unit after this event. */
   stateAfter: UnitState;
+  /** Who recorded it (the caller's subject); the authority and the unit's manufacturer read it, others read WITHHELD. Null for events recorded before access control. */
+  recordedBy?: Maybe<Scalars['String']['output']>;
 };
 
 export type LifecycleEventConnection = {
@@ -527,6 +529,7 @@ export type LifecycleEventResolvers<ContextType = SubgraphContext<Loaders>, Pare
   recordedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   sequence?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   stateAfter?: Resolver<ResolversTypes['UnitState'], ParentType, ContextType>;
+  recordedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type LifecycleEventConnectionResolvers<ContextType = SubgraphContext<Loaders>, ParentType extends ResolversParentTypes['LifecycleEventConnection'] = ResolversParentTypes['LifecycleEventConnection']> = {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { DataSubgraphName } from '../../lib/schema/contract.js';
+import type { NodeSubgraphName } from '../../lib/schema/contract.js';
 import { signRequest } from '../../lib/security/request-signer.js';
 import type { SigningOptions } from '../../lib/security/signing-secret.js';
 import type { Caller } from '../../lib/server/request-context.js';
@@ -18,7 +18,7 @@ export const TEST_AUTHORITY: Caller = { subject: 'test-authority', role: 'author
 /** POSTs a GraphQL body straight to a node's subgraph, signed as the gateway would sign it. */
 export async function signedPost(
   url: string,
-  subgraph: DataSubgraphName,
+  subgraph: NodeSubgraphName,
   payload: unknown,
   options: { caller?: Caller | null; requestId?: string } = {},
 ): Promise<Response> {
@@ -32,7 +32,7 @@ export async function signedPost(
 }
 
 /** `fetch` to a node's subgraph with the body signed for it: the drop-in for tests that post straight to a node. */
-export async function signedFetch(url: string, subgraph: DataSubgraphName, init: { method?: string; headers?: Record<string, string>; body: string }): Promise<Response> {
+export async function signedFetch(url: string, subgraph: NodeSubgraphName, init: { method?: string; headers?: Record<string, string>; body: string }): Promise<Response> {
   const headers = signRequest(TEST_SIGNING.secret, { body: init.body, requestId: `test-${randomBytes(6).toString('hex')}`, caller: TEST_AUTHORITY });
   return fetch(url, { ...init, method: init.method ?? 'POST', headers: { ...init.headers, ...headers } });
 }
