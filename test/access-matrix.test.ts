@@ -47,6 +47,8 @@ Ownership.owner of a CNZZZZ unit           unauth    ok        withheld ok     w
 LifecycleEvent.owner via Unit.events       unauth    ok        ok      withheld withheld withheld withheld unauth
 LifecycleEvent.owner via Registry.events A unauth    ok        ok      withheld withheld withheld withheld unauth
 LifecycleEvent.owner via Registry.events Z unauth    ok        withheld ok     withheld withheld withheld unauth
+LifecycleEvent.recordedBy of a CNA1B2 unit unauth    ok        ok      withheld withheld withheld withheld unauth
+LifecycleEvent.recordedBy of a CNZZZZ unit unauth    ok        withheld ok     withheld withheld withheld unauth
 auditLog                                   unauth    ok        forbid  forbid  forbid   forbid   forbid   unauth
 registerEnterprise                         unauth    ok        forbid  forbid  forbid   forbid   forbid   unauth
 registerProductModel under CNA1B2          unauth    ok        ok      forbid  forbid   forbid   forbid   unauth
@@ -112,9 +114,8 @@ interface Read {
   guard?: string;
   query: (w: World) => { query: string; variables?: Record<string, unknown> };
   pick: (data: any) => unknown;
-  /** For ok: the value is right. For owner rows, pick returns the owner references. */
+  /** For ok: the value is right. For owner rows, pick returns the owner references (all WITHHELD when withheld). */
   check: (value: any, w: World) => void;
-  owners?: boolean;
 }
 
 /** A write: its document for a caller (fresh codes per caller), the code a refused manufacturer must be told about, and its effect. */
@@ -313,7 +314,6 @@ const OPERATIONS: Record<string, Read | Write> = {
   'Ownership.owner of a CNA1B2 unit': {
     kind: 'read',
     guard: 'Unit.provenance',
-    owners: true,
     query: (w) => ({ query: `query($c: ID!) { unit(code: $c) { provenance { owners { owner } } } }`, variables: { c: w.unitsA[0] } }),
     pick: (d) => d?.unit?.provenance.owners.map((o: any) => o.owner),
     check: (v) => expect(v).toEqual([OWNER_A]),
@@ -321,7 +321,6 @@ const OPERATIONS: Record<string, Read | Write> = {
   'Ownership.owner of a CNZZZZ unit': {
     kind: 'read',
     guard: 'Unit.provenance',
-    owners: true,
     query: (w) => ({ query: `query($c: ID!) { unit(code: $c) { provenance { owners { owner } } } }`, variables: { c: w.unitsZ[0] } }),
     pick: (d) => d?.unit?.provenance.owners.map((o: any) => o.owner),
     check: (v) => expect(v).toEqual([OWNER_Z]),
@@ -329,7 +328,6 @@ const OPERATIONS: Record<string, Read | Write> = {
   'LifecycleEvent.owner via Unit.events': {
     kind: 'read',
     guard: 'Unit.events',
-    owners: true,
     query: (w) => ({ query: `query($c: ID!) { unit(code: $c) { events(filter: { types: [SOLD] }) { edges { node { owner } } } } }`, variables: { c: w.unitsA[0] } }),
     pick: (d) => d?.unit?.events.edges.map((e: any) => e.node.owner),
     check: (v) => expect(v).toEqual([OWNER_A]),
@@ -337,7 +335,6 @@ const OPERATIONS: Record<string, Read | Write> = {
   'LifecycleEvent.owner via Registry.events A': {
     kind: 'read',
     guard: 'Registry.events',
-    owners: true,
     query: registry(`events(first: 100, filter: { types: [SOLD] }) { edges { node { owner unit { code } } } }`),
     pick: (d) => d?.registry?.events?.edges.filter((e: any) => e.node.unit.code.startsWith(A)).map((e: any) => e.node.owner),
     check: (v) => expect(v).toEqual([OWNER_A]),
@@ -345,11 +342,23 @@ const OPERATIONS: Record<string, Read | Write> = {
   'LifecycleEvent.owner via Registry.events Z': {
     kind: 'read',
     guard: 'Registry.events',
-    owners: true,
     query: registry(`events(first: 100, filter: { types: [SOLD] }) { edges { node { owner unit { code } } } }`),
     pick: (d) => d?.registry?.events?.edges.filter((e: any) => e.node.unit.code.startsWith(Z)).map((e: any) => e.node.owner),
     check: (v) => expect(v).toEqual([OWNER_Z]),
   },
+  ...Object.fromEntries(
+    (['A', 'Z'] as const).map((side) => [
+      `LifecycleEvent.recordedBy of a ${side === 'A' ? A : Z} unit`,
+      {
+        kind: 'read',
+        guard: 'Unit.events',
+        query: (w: World) => ({ query: `query($c: ID!) { unit(code: $c) { events(filter: { types: [MANUFACTURED] }) { edges { node { recordedBy } } } } }`, variables: { c: w[`units${side}`][0] } }),
+        pick: (d: any) => d?.unit?.events.edges.map((e: any) => e.node.recordedBy),
+        // The seed was recorded by the authority's token.
+        check: (v: unknown) => expect(v).toEqual([AUTHORITY!.subject]),
+      } satisfies Read,
+    ]),
+  ),
   auditLog: {
     kind: 'read',
     guard: 'Query.auditLog',
