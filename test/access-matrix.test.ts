@@ -539,6 +539,8 @@ function expectRefusal(result: GraphQLResponse<unknown>, outcome: 'unauth' | 'fo
     expect(refusal!.message).toContain(`only for codes under its own enterprise; "${target}`);
   } else {
     expect(refusal!.message).toMatch(/role (authority|manufacturer)/);
+    if (who === 'anonymous') expect(refusal!.message).toContain('send a bearer token or an API key');
+    if (who === 'noRole') expect(refusal!.message).toContain('the token of "no-role" carries no role');
     expect(refusal!.extensions?.roles).toEqual(expect.arrayContaining(['authority']));
   }
 }
