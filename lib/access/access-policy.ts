@@ -153,7 +153,9 @@ export function refusalOf(name: string, right: Right, caller: Caller | null, arg
   }
   const roles = right.roles;
   if (!caller?.role) {
-    return new GraphQLError(`${name} needs a signed-in caller with role ${roles.join(' or ')}; send a bearer token or an API key`, {
+    // A token without a role is anonymous (gateway/identity): say so rather than ask for a token it sent.
+    const remedy = caller ? `the token of ${JSON.stringify(caller.subject)} carries no role` : 'send a bearer token or an API key';
+    return new GraphQLError(`${name} needs a signed-in caller with role ${roles.join(' or ')}; ${remedy}`, {
       extensions: { code: 'UNAUTHENTICATED', roles },
     });
   }
@@ -181,5 +183,5 @@ export function refusalOf(name: string, right: Right, caller: Caller | null, arg
 
 function mayReadOwner(caller: Caller | null, unitCode: unknown): boolean {
   if (caller?.role === 'authority') return true;
-  return caller?.role === 'manufacturer' && !!caller.enterprise && typeof unitCode === 'string' && unitCode.startsWith(caller.enterprise);
+  return caller?.role === 'manufacturer' && !!caller.enterprise && typeof unitCode === 'string' && unitCode.slice(0, 6) === caller.enterprise;
 }

@@ -103,6 +103,7 @@ export const RESOLVER_TYPES_TARGETS: readonly ResolverTypesTarget[] = [
       Registry: './index.js#RegistryRef',
       RecallCampaign: `${MODULE}#CodeRef`,
       LifecycleEvent: './lifecycle-table.js#LifecycleEventRow',
+      Ownership: './provenance.js#OwnershipRecord',
       Verification: './lifecycle-loaders.js#VerificationFacts',
     },
   },

@@ -2,13 +2,15 @@ import type { LifecycleEventRow } from './lifecycle-table.js';
 
 /** What customs asks about a unit's past: who owned it, where it went, what was repaired or remedied. */
 export interface Provenance {
-  owners: Ownership[];
+  owners: OwnershipRecord[];
   borderCrossings: BorderCrossing[];
   repairs: LifecycleEventRow[];
   remedies: LifecycleEventRow[];
 }
 
-export interface Ownership {
+export interface OwnershipRecord {
+  /** The unit owned: the access policy reads it to show the owner to the unit's own manufacturer. */
+  unitCode: string;
   owner: string;
   since: Date;
   until: Date | null;
@@ -31,13 +33,13 @@ export interface BorderCrossing {
  */
 export function buildProvenance(events: readonly LifecycleEventRow[]): Provenance {
   const provenance: Provenance = { owners: [], borderCrossings: [], repairs: [], remedies: [] };
-  let current: Ownership | null = null;
+  let current: OwnershipRecord | null = null;
   for (const event of events) {
     switch (event.type) {
       case 'SOLD':
       case 'OWNERSHIP_TRANSFERRED':
         if (current) current.until = event.occurred_at;
-        current = event.owner === null ? null : { owner: event.owner, since: event.occurred_at, until: null, eventId: event.event_id };
+        current = event.owner === null ? null : { unitCode: event.unit_code, owner: event.owner, since: event.occurred_at, until: null, eventId: event.event_id };
         if (current) provenance.owners.push(current);
         break;
       case 'EXPORTED':

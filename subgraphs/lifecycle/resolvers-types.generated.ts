@@ -5,6 +5,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { UnitRef, RegistryRef } from './index.js';
 import type { CodeRef } from '../../lib/subgraph/subgraph-module.js';
 import type { LifecycleEventRow } from './lifecycle-table.js';
+import type { OwnershipRecord } from './provenance.js';
 import type { VerificationFacts } from './lifecycle-loaders.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -375,8 +376,8 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   RecallCampaign: ResolverTypeWrapper<CodeRef>;
-  Provenance: ResolverTypeWrapper<Omit<Provenance, 'repairs' | 'remedies'> & { repairs: Array<ResolversTypes['LifecycleEvent']>, remedies: Array<ResolversTypes['LifecycleEvent']> }>;
-  Ownership: ResolverTypeWrapper<Ownership>;
+  Provenance: ResolverTypeWrapper<Omit<Provenance, 'owners' | 'repairs' | 'remedies'> & { owners: Array<ResolversTypes['Ownership']>, repairs: Array<ResolversTypes['LifecycleEvent']>, remedies: Array<ResolversTypes['LifecycleEvent']> }>;
+  Ownership: ResolverTypeWrapper<OwnershipRecord>;
   BorderDirection: BorderDirection;
   BorderCrossing: ResolverTypeWrapper<BorderCrossing>;
   EventFilter: EventFilter;
@@ -406,8 +407,8 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   RecallCampaign: CodeRef;
-  Provenance: Omit<Provenance, 'repairs' | 'remedies'> & { repairs: Array<ResolversParentTypes['LifecycleEvent']>, remedies: Array<ResolversParentTypes['LifecycleEvent']> };
-  Ownership: Ownership;
+  Provenance: Omit<Provenance, 'owners' | 'repairs' | 'remedies'> & { owners: Array<ResolversParentTypes['Ownership']>, repairs: Array<ResolversParentTypes['LifecycleEvent']>, remedies: Array<ResolversParentTypes['LifecycleEvent']> };
+  Ownership: OwnershipRecord;
   BorderCrossing: BorderCrossing;
   EventFilter: EventFilter;
   Registry: RegistryRef;
