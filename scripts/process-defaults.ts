@@ -1,4 +1,4 @@
-import type { DataSubgraphName } from '../lib/schema/contract.js';
+import type { NodeSubgraphName } from '../lib/schema/contract.js';
 
 /**
  * The one set of defaults of every entry point (npm start, npm run registry, npm run gateway, the
@@ -26,6 +26,6 @@ export function parsePort(value: string | undefined, fallback: number, what: str
 }
 
 /** The node's four subgraphs on consecutive ports from `first`; 0 gives each a free port. */
-export function subgraphPorts(first: number, names: readonly DataSubgraphName[]): Partial<Record<DataSubgraphName, number>> {
+export function subgraphPorts(first: number, names: readonly NodeSubgraphName[]): Partial<Record<NodeSubgraphName, number>> {
   return Object.fromEntries(names.map((name, i) => [name, first === 0 ? 0 : first + i]));
 }

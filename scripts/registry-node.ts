@@ -12,7 +12,7 @@ import { reportReady } from './ready-message.js';
  * (the only process that opens the database). `npm run registry -- --country DE --port 5000` on its own;
  * `npm start` forks it; docker-compose runs one subgraph per container with `--only <subgraph>` (audit too).
  * Flags win over the environment: --country/COUNTRY, --name/REGISTRY_NAME, --port/PORT (default 5000:
- * the subgraphs on port..port+3, 0 for free ports), --host/HOST, --database-url/DATABASE_URL,
+ * the subgraphs on port..port+3 and the audit log on port+4, 0 for free ports), --host/HOST, --database-url/DATABASE_URL,
  * --data-dir/DATA_DIR (default data/registry-<country>). With --only, the siblings' URLs come from
  * ENTERPRISES_URL, PRODUCT_MODELS_URL, UNITS_URL, LIFECYCLE_URL (writes that check another subgraph).
  */
@@ -57,8 +57,8 @@ const node = await startRegistryNode({
   node: { country, name: values.name ?? env.REGISTRY_NAME ?? `${country} robot registry` },
   database,
   host: values.host ?? hostFrom(env),
-  // --only: that subgraph on PORT; the whole node: the data subgraphs on port..port+3, audit on a free port.
-  ports: only ? { [only]: port } : subgraphPorts(port, DATA_SUBGRAPHS),
+  // --only: that subgraph on PORT; the whole node: the data subgraphs on port..port+3, its audit log on port+4.
+  ports: only ? { [only]: port } : subgraphPorts(port, NODE_SUBGRAPHS),
   only: only ? [only] : undefined,
   siblingUrls,
 }).catch(exitOnFailure('start the subgraphs'));
