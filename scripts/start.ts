@@ -8,6 +8,7 @@ import { exampleQueries } from './demo/examples.js';
 import { seedDemoData, DEMO_CODES, VERDICT_EXAMPLES } from './demo/seed.js';
 import { DEFAULT_GATEWAY_PORT, DEFAULT_HOME, hostFrom, parsePort } from './process-defaults.js';
 import { isReadyMessage, reportReady, type ReadyMessage } from './ready-message.js';
+import { EXIT_CODES, stopTimeoutFromEnv } from '../lib/server/shutdown.js';
 
 /**
  * `npm start`: two processes, supervised. The home registry node (four subgraphs, the only process
@@ -55,20 +56,23 @@ function start<R extends ReadyMessage['role']>(role: Role, file: string, args: s
   });
 }
 
-/** Stops one child with SIGTERM and waits for it; true when it exited cleanly. */
-function stopChild(role: Role): Promise<boolean> {
+/** Stops one child with SIGTERM and waits for it; resolves with its exit status. */
+function stopChild(role: Role): Promise<number> {
   const child = children.get(role);
-  if (!child) return Promise.resolve(true);
+  if (!child) return Promise.resolve(EXIT_CODES.clean);
   return new Promise((resolve) => {
-    child.once('exit', (code) => resolve(code === 0));
+    child.once('exit', (code) => resolve(code ?? EXIT_CODES.failed));
     child.kill('SIGTERM');
   });
 }
 
-async function stopAll(): Promise<boolean> {
-  const gatewayClean = await stopChild('gateway');
-  const nodeClean = await stopChild('registry node');
-  return gatewayClean && nodeClean;
+/** The gateway first (its in-flight requests finish against a live node), then the node; the worst status. */
+async function stopAll(): Promise<number> {
+  const gatewayCode = await stopChild('gateway');
+  const nodeCode = await stopChild('registry node');
+  const codes = [gatewayCode, nodeCode];
+  if (codes.every((code) => code === EXIT_CODES.clean)) return EXIT_CODES.clean;
+  return codes.includes(EXIT_CODES.drainDeadline) ? EXIT_CODES.drainDeadline : EXIT_CODES.failed;
 }
 
 async function fail(reason: string): Promise<never> {
@@ -78,24 +82,49 @@ async function fail(reason: string): Promise<never> {
   process.exit(1);
 }
 
+function killAll(): void {
+  for (const child of children.values()) child.kill('SIGKILL');
+}
+
+// Each child cuts its own drain at STOP_TIMEOUT_MS; this is the backstop should one hang regardless.
+let stopTimeoutMs: number;
+try {
+  stopTimeoutMs = stopTimeoutFromEnv(env);
+} catch (error) {
+  log.fatal((error as Error).message);
+  process.exit(2);
+}
 let firstSignalAt = 0;
-const onSignal = (signal: NodeJS.Signals) => {
+const onSignal = (signal: string) => {
   if (stopping) {
     // `npm start` forwards the terminal's Ctrl+C, so one press can arrive twice; only a later one forces.
     if (Date.now() - firstSignalAt < 1_000) return;
-    log.warn(`${signal} again: killing both processes without waiting`);
-    for (const child of children.values()) child.kill('SIGKILL');
-    process.exit(1);
+    log.warn(`${signal} again: killing both processes without waiting (exit ${EXIT_CODES.forced})`);
+    killAll();
+    process.exit(EXIT_CODES.forced);
   }
   stopping = true;
   firstSignalAt = Date.now();
+  const started = performance.now();
   log.info(`${signal}: stopping the gateway (in-flight requests finish), then the registry node`);
-  void stopAll().then((clean) => process.exit(clean ? 0 : 1));
+  setTimeout(() => {
+    log.error(`the processes did not stop within ${2 * stopTimeoutMs + 5_000} ms: killing them (exit ${EXIT_CODES.drainDeadline})`);
+    killAll();
+    process.exit(EXIT_CODES.drainDeadline);
+  }, 2 * stopTimeoutMs + 5_000).unref();
+  void stopAll().then((code) => {
+    log.info({ drainMs: Math.round(performance.now() - started), exitCode: code }, `stopped (exit ${code})`);
+    process.exit(code);
+  });
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 // Started by a program over IPC (a test): if that program goes away, so do we.
 if (process.connected) process.once('disconnect', () => !stopping && onSignal('SIGTERM'));
+// Under `npm start` our parent is npm's `sh -c`, which a SIGTERM to npm kills without passing it on: when
+// the parent goes (we are re-parented), stop as on SIGTERM rather than run on as an orphan.
+const parentAtStart = process.ppid;
+setInterval(() => process.ppid !== parentAtStart && !stopping && onSignal('parent process gone'), 200).unref();
 
 let node: Extract<ReadyMessage, { role: 'registry-node' }>;
 let gateway: Extract<ReadyMessage, { role: 'gateway' }>;

@@ -4,7 +4,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { AbortedTransactionError, Kysely, sql, type Generated, type Migration } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,17 +171,26 @@ describe('queries', () => {
     const inTx = database.forSchema<ItemsDB>('alpha');
     const sameSchema = database.forSchema<ItemsDB>('alpha');
     const otherSchema = database.forSchema<ItemsDB>('beta');
+    // Events, not sleeps: the transaction has written when the outside inserts are issued, and it ends
+    // (rolls back) only once they have been handed to the database layer.
+    let written!: () => void;
+    let issued!: () => void;
+    const txWrote = new Promise<void>((resolve) => (written = resolve));
+    const outsideIssued = new Promise<void>((resolve) => (issued = resolve));
     const failing = inTx.transaction().execute(async (trx) => {
       await trx.insertInto('items').values({ code: 'tx-1' }).execute();
-      await sleep(50); // the other inserts are issued meanwhile
+      written();
+      await outsideIssued;
       throw new Error('rolled back');
     });
-    await sleep(10);
-    await Promise.all([
+    await txWrote;
+    const outside = [
       sameSchema.insertInto('items').values({ code: 'outside-1' }).execute(),
       otherSchema.insertInto('items').values({ code: 'outside-2' }).execute(),
-      expect(failing).rejects.toThrow('rolled back'),
-    ]);
+    ];
+    await new Promise((resolve) => setImmediate(resolve)); // one turn: the inserts reach the driver
+    issued();
+    await Promise.all([...outside, expect(failing).rejects.toThrow('rolled back')]);
     expect(await codesIn(inTx, ['tx-1', 'outside-1'])).toEqual(['outside-1']);
     expect(await codesIn(otherSchema, ['outside-2'])).toEqual(['outside-2']);
   });

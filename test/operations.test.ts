@@ -75,16 +75,22 @@ describe('operations: health, request context, limits', () => {
 describe('graceful stop', () => {
   it('lets in-flight requests finish, then refuses new connections', async () => {
     let release!: () => void;
+    let entered!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    const running = new Promise<void>((resolve) => (entered = resolve));
     const apollo = new ApolloServer({
       typeDefs: 'type Query { slow: String }',
-      resolvers: { Query: { slow: async () => (await gate, 'done') } },
+      resolvers: { Query: { slow: async () => (entered(), await gate, 'done') } },
     });
     const server = await startGraphQLServer({ apollo, context: async (r) => r, ready: async () => undefined });
     const inFlight = fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ slow }"}' });
-    await new Promise((r) => setTimeout(r, 50));
-    const stopped = server.stop();
-    setTimeout(release, 100);
+    await running; // the request is executing: the stop below finds it in flight
+    let stopDone = false;
+    const stopped = server.stop().then(() => (stopDone = true));
+    // Stop waits for the request: it has not finished when the request is let go.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stopDone).toBe(false);
+    release();
     const response = await inFlight;
     expect(await response.json()).toEqual({ data: { slow: 'done' } });
     await stopped;

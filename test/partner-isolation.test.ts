@@ -159,21 +159,31 @@ describe('directory changes', () => {
     let stop = false;
     const failures: unknown[] = [];
     let answered = 0;
+    let inFlight = 0;
+    // Waits on answers, not on time: resolves once `count` more requests have been answered.
+    const waiters: { at: number; resolve: () => void }[] = [];
+    const answersFromNow = (count: number) => new Promise<void>((resolve) => waiters.push({ at: answered + count, resolve }));
     const load = Array.from({ length: 8 }, async () => {
       while (!stop) {
+        inFlight++;
         const result = await fed.query(`query($c: [ID!]!) { units(codes: $c) { code enterprise { name } } }`, { c: [cn[0], de[0], cn[1], de[1]] });
+        inFlight--;
         answered++;
+        for (const w of waiters.filter((w) => answered >= w.at)) w.resolve();
         if (result.errors || result.data?.units?.some((u: unknown) => u === null)) failures.push(result);
       }
     });
+    const inFlightAtApply: number[] = [];
     for (let i = 0; i < 6; i++) {
+      inFlightAtApply.push(inFlight);
       const outcome = await fed.gateway.store.apply(variants[i % variants.length]!);
       expect(outcome.applied).toBe(true);
-      await new Promise((r) => setTimeout(r, 50));
+      await answersFromNow(8); // every directory version serves requests before the next edit
     }
     stop = true;
     await Promise.all(load);
     expect(failures).toEqual([]);
-    expect(answered).toBeGreaterThan(20);
+    // Each edit landed while requests were in flight (the load never paused for it).
+    expect(inFlightAtApply.every((n) => n > 0), String(inFlightAtApply)).toBe(true);
   });
 });
