@@ -21,6 +21,8 @@ export const REGISTRY_ERROR_CODES = [
   'BAD_USER_INPUT',
   'LIMIT_EXCEEDED',
   'REGISTRY_UNAVAILABLE',
+  // registerUnits: a request key reused for a different input.
+  'REQUEST_KEY_CONFLICT',
   // Access control (lib/access): no credential, or one without the right.
   'UNAUTHENTICATED',
   'FORBIDDEN',

@@ -1,4 +1,4 @@
-import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_AUDIENCE, DEVELOPMENT_ISSUER, ensureDevelopmentKey, signToken } from '../gateway/identity/development-key.js';
 import { repoRoot } from '../lib/schema/contract.js';
-import { DEMO_CODES } from '../scripts/demo/seed.js';
+import { DEMO_CODES, VERDICT_EXAMPLES } from '../scripts/demo/seed.js';
 import { isReadyMessage, type ReadyMessage } from '../scripts/ready-message.js';
 
 /**
@@ -146,5 +147,95 @@ describe('npm start (scripts/start.ts)', { timeout: 240_000 }, () => {
     await failure;
     expect(await launcher.exited).toBe(1);
     expect(alive(ready.gateway.pid)).toBe(false);
+  });
+});
+
+/** A POST whose headers the server has taken (100 Continue) and whose body is sent later: in flight for sure. */
+function heldRequest(url: string, query: string, variables: object, authorization: string) {
+  const body = JSON.stringify({ query, variables });
+  const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue', authorization } });
+  const answer = new Promise<{ status: number; body: any }>((resolve, reject) => {
+    req.once('response', (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+    });
+    req.once('error', reject);
+  });
+  const accepted = new Promise((resolve) => req.once('continue', resolve));
+  return { accepted, send: () => req.end(body), answer };
+}
+
+describe('npm start through npm itself', { timeout: 240_000 }, () => {
+  it('SIGTERM to the npm process under verifyMany load: every in-flight request is answered in full, the house stops with 0, no orphan, ports free', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'npm-start-'));
+    folders.push(dataDir);
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_FORMAT: 'json', LOG_LEVEL: 'info' };
+    delete env.DATABASE_URL;
+    delete env.DIRECTORY_FILE;
+    delete env.NODE_ENV;
+    delete env.VITEST;
+    const npm = spawn('npm', ['start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.push(npm);
+    const npmExited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => npm.once('exit', (code, signal) => resolve({ code, signal })));
+    // npm, its shell, the launcher and both children all write to this pipe: it closes when the last one exits.
+    const allGone = new Promise<void>((resolve) => npm.stdout!.once('close', resolve));
+    const logs: { name?: string; msg?: string; exitCode?: number; drainMs?: number }[] = [];
+    const watchers: { match: (l: (typeof logs)[number]) => boolean; resolve: (l: (typeof logs)[number]) => void }[] = [];
+    const logLine = (match: (l: (typeof logs)[number]) => boolean) => new Promise<(typeof logs)[number]>((resolve) => watchers.push({ match, resolve }));
+    let banner = '';
+    const bannerDone = new Promise<void>((resolve) =>
+      createInterface({ input: npm.stdout! }).on('line', (text) => {
+        if (!text.startsWith('{"')) {
+          banner += `${text}\n`;
+          if (text.startsWith('Ctrl+C')) resolve();
+          return;
+        }
+        const line = JSON.parse(text);
+        logs.push(line);
+        for (const w of watchers.filter((w) => w.match(line))) w.resolve(line);
+      }),
+    );
+    await Promise.race([bannerDone, npmExited.then((e) => Promise.reject(new Error(`npm start exited early: ${JSON.stringify(e)}`)))]);
+    const gatewayUrl = /GraphQL endpoint[^\n]*\n\s*(\S+)/.exec(banner)![1]!;
+    const nodePid = Number(/registry node pid (\d+)/.exec(banner)![1]);
+    const gatewayPid = Number(/gateway pid (\d+)/.exec(banner)![1]);
+    const nodeUrls = [...(/registry node pid \d+ \(([^)]*)\)/.exec(banner)![1]!.matchAll(/http:\S+?\/graphql/g))].map((m) => m[0]);
+    const launcherPid = parentOf(gatewayPid);
+    expect(parentOf(nodePid)).toBe(launcherPid);
+    expect(commandOf(launcherPid)).toContain('dist/scripts/start.js');
+
+    // Load: 40 containers of codes, half of them held in flight (headers taken, body not yet sent). As
+    // customs with a token of the development key, so the anonymous rate limit does not answer instead.
+    const { privateJwk } = await ensureDevelopmentKey(dataDir);
+    const token = `Bearer ${await signToken(privateJwk, { subject: 'drill', role: 'customs', country: 'CN', issuer: DEVELOPMENT_ISSUER, audience: DEFAULT_AUDIENCE, ttl: '10m' })}`;
+    const codes = Object.values(VERDICT_EXAMPLES);
+    const verifyMany = `query($c: [String!]!) { verifyMany(codes: $c) { code verdict } }`;
+    const held = Array.from({ length: 20 }, () => heldRequest(gatewayUrl, verifyMany, { c: codes }, token));
+    await Promise.all(held.map((h) => h.accepted));
+    const flowing = Array.from({ length: 20 }, () => heldRequest(gatewayUrl, verifyMany, { c: codes }, token));
+    for (const f of flowing) f.send();
+
+    const gatewayStopping = logLine((l) => l.name === 'gateway' && /^SIGTERM/.test(l.msg ?? ''));
+    const launcherStopped = logLine((l) => l.name === 'launcher' && /^stopped/.test(l.msg ?? ''));
+    npm.kill('SIGTERM');
+    await gatewayStopping;
+    for (const h of held) h.send();
+
+    const answers = await Promise.all([...held, ...flowing].map((r) => r.answer));
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      expect(answer.body.errors).toBeUndefined();
+      expect(answer.body.data.verifyMany.map((v: { code: string }) => v.code)).toEqual(codes);
+    }
+    const stopped = await launcherStopped;
+    expect(stopped.exitCode).toBe(0);
+    await allGone;
+    // npm mirrors its script: the signal killed npm's shell, so npm reports SIGTERM; the launcher under it stopped cleanly.
+    expect(await npmExited).toEqual({ code: null, signal: 'SIGTERM' });
+    for (const pid of [launcherPid, gatewayPid, nodePid]) expect(alive(pid), `pid ${pid}`).toBe(false);
+    for (const url of [gatewayUrl, ...nodeUrls]) expect(await canListen(portOf(url)), url).toBe(true);
+    expect(nodeUrls.length).toBeGreaterThanOrEqual(4);
+    console.log(`npm start SIGTERM drill: ${answers.length} verifyMany answered in full, launcher exit ${stopped.exitCode}, drain ${stopped.drainMs} ms`);
   });
 });

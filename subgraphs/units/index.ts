@@ -10,7 +10,8 @@ import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { migrations } from './migrations.js';
 import type { Resolvers } from './resolvers-types.generated.js';
-import { assertModelOpen, issueSerials, MAX_UNITS_PER_CALL, readSerials, registerSerials } from './unit-issuance.js';
+import { assertModelOpen, checkCount, issueSerials, MAX_UNITS_PER_CALL, readSerials, registerSerials } from './unit-issuance.js';
+import { issueOnce, readRequestKey, replayIssuance } from './issuance-key.js';
 import { readUnitFilter } from './unit-filter.js';
 import { countFilteredUnits, countUnitsPerModel, listFilteredUnits } from './unit-repository.js';
 import { UNIT, type UnitRow, type UnitsDb } from './unit-table.js';
@@ -64,8 +65,13 @@ export const unitsSubgraph: SubgraphModule<UnitsDb, Loaders, Resolvers> = {
         const hasCount = input.count !== null && input.count !== undefined;
         if (hasSerials === hasCount) throw registryError('BAD_USER_INPUT', 'give either serials or count, not both or neither');
         const serials = hasSerials ? readSerials(input.serials!) : null;
+        const count = hasCount ? checkCount(input.count!) : null;
+        const request = readRequestKey(input.requestKey, ctx.caller?.subject ?? '', { model, serials, count });
+        // A retry answers what the first call issued, even if the model has closed since.
+        const replayed = request && (await replayIssuance(db, request));
+        if (replayed) return replayed;
         await assertModelOpen(siblings, model, ctx);
-        return serials ? registerSerials(db, model, serials) : issueSerials(db, model, input.count!);
+        return issueOnce(db, request, (trx) => (serials ? registerSerials(trx, model, serials) : issueSerials(trx, model, count!)));
       },
     },
     Unit: {

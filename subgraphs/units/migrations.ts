@@ -34,4 +34,21 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropIndex('unit_by_registered_at').execute();
     },
   },
+  '2026_11_28_001_create_issuance': {
+    async up(db: Kysely<any>) {
+      // registerUnits(input: { requestKey }): a retried request gets its first answer back.
+      await db.schema
+        .createTable('issuance')
+        .addColumn('requester', 'text', (c) => c.notNull())
+        .addColumn('request_key', 'text', (c) => c.notNull().check(sql`request_key ~ '^[A-Za-z0-9._:-]{1,100}$'`))
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('codes', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('issuance_pkey', ['requester', 'request_key'])
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('issuance').execute();
+    },
+  },
 };

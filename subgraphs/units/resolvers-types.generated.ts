@@ -146,6 +146,12 @@ export type RegisterUnitsInput = {
   serials?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Issue this many next free serials of the model (at most 1,000 per call). */
   count?: InputMaybe<Scalars['Int']['input']>;
+  /**
+   * Optional client key (1-100 characters of A-Z a-z 0-9 . _ : -) that makes a retry safe: the same key with
+   * the same input returns the units of the first call and registers none; with a different input it is
+   * REQUEST_KEY_CONFLICT. Keys are per caller.
+   */
+  requestKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type Mutation = {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { RequestContext } from '../../lib/server/request-context.js';
 import { registryError } from '../../lib/errors.js';
 import { normaliseCode } from '../../lib/identity-code/identity-code.js';
@@ -43,19 +43,24 @@ export function readSerials(serials: readonly string[]): string[] {
   });
 }
 
-/** Registers explicit serials, all or none. */
-export async function registerSerials(db: Kysely<UnitsDb>, model: string, serials: string[]): Promise<UnitRow[]> {
-  return db.transaction().execute(async (trx) => {
-    const taken = await existingCodes(trx, serials.map((s) => model + s));
-    if (taken.size > 0) throw alreadyRegistered([...taken]);
-    try {
-      return ordered(await insertUnits(trx, model, serials), serials.map((s) => model + s));
-    } catch (error) {
-      // A concurrent registration won the race between our check and our insert.
-      if ((error as { code?: string }).code === '23505') throw alreadyRegistered([]);
-      throw error;
-    }
-  });
+/** Registers explicit serials, all or none (the caller's transaction). */
+export async function registerSerials(trx: Transaction<UnitsDb>, model: string, serials: string[]): Promise<UnitRow[]> {
+  const taken = await existingCodes(trx, serials.map((s) => model + s));
+  if (taken.size > 0) throw alreadyRegistered([...taken]);
+  try {
+    return ordered(await insertUnits(trx, model, serials), serials.map((s) => model + s));
+  } catch (error) {
+    // A concurrent registration won the race between our check and our insert.
+    if ((error as { code?: string }).code === '23505') throw alreadyRegistered([]);
+    throw error;
+  }
+}
+
+export function checkCount(count: number): number {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_UNITS_PER_CALL) {
+    throw registryError('BAD_USER_INPUT', `count must be between 1 and ${MAX_UNITS_PER_CALL}, got ${count}`);
+  }
+  return count;
 }
 
 /**
@@ -63,23 +68,18 @@ export async function registerSerials(db: Kysely<UnitsDb>, model: string, serial
  * transaction, so two manufacturers' calls never hand out the same serial; serials taken explicitly
  * in the meantime are skipped.
  */
-export async function issueSerials(db: Kysely<UnitsDb>, model: string, count: number): Promise<UnitRow[]> {
-  if (!Number.isInteger(count) || count < 1 || count > MAX_UNITS_PER_CALL) {
-    throw registryError('BAD_USER_INPUT', `count must be between 1 and ${MAX_UNITS_PER_CALL}, got ${count}`);
+export async function issueSerials(trx: Transaction<UnitsDb>, model: string, count: number): Promise<UnitRow[]> {
+  let next = await lockSerialCounter(trx, model);
+  const serials: string[] = [];
+  while (serials.length < count) {
+    const candidates = Array.from({ length: count - serials.length }, (_, i) => String(next + i).padStart(17, '0'));
+    if (candidates.at(-1)!.length > 17) throw registryError('LIMIT_EXCEEDED', `product model ${model} has no free numeric serials left`);
+    next += candidates.length;
+    const taken = await existingCodes(trx, candidates.map((s) => model + s));
+    serials.push(...candidates.filter((s) => !taken.has(model + s)));
   }
-  return db.transaction().execute(async (trx) => {
-    let next = await lockSerialCounter(trx, model);
-    const serials: string[] = [];
-    while (serials.length < count) {
-      const candidates = Array.from({ length: count - serials.length }, (_, i) => String(next + i).padStart(17, '0'));
-      if (candidates.at(-1)!.length > 17) throw registryError('LIMIT_EXCEEDED', `product model ${model} has no free numeric serials left`);
-      next += candidates.length;
-      const taken = await existingCodes(trx, candidates.map((s) => model + s));
-      serials.push(...candidates.filter((s) => !taken.has(model + s)));
-    }
-    await setSerialCounter(trx, model, next);
-    return ordered(await insertUnits(trx, model, serials), serials.map((s) => model + s));
-  });
+  await setSerialCounter(trx, model, next);
+  return ordered(await insertUnits(trx, model, serials), serials.map((s) => model + s));
 }
 
 function ordered(rows: UnitRow[], codes: string[]): UnitRow[] {

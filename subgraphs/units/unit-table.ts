@@ -19,9 +19,20 @@ export interface SerialCounterTable {
   next_serial: number;
 }
 
+/** One row per client request key: what it asked (a fingerprint) and the units it got, in order. */
+export interface IssuanceTable {
+  requester: string;
+  request_key: string;
+  fingerprint: string;
+  /** JSON array of unit codes. */
+  codes: string;
+  created_at: Generated<Date>;
+}
+
 export interface UnitsDb {
   unit: UnitTable;
   serial_counter: SerialCounterTable;
+  issuance: IssuanceTable;
 }
 
 export type UnitRow = Selectable<UnitTable>;
