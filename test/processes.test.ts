@@ -66,6 +66,19 @@ const alive = (pid: number) => {
     return false;
   }
 };
+/** A process that is not ours ends as a zombie until its new parent reaps it: it counts as gone. */
+const isRunning = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+/** Resolves when the process has exited; its last file closed a moment earlier, so this re-checks until then. */
+async function goneSoon(pid: number): Promise<boolean> {
+  for (let i = 0; i < 200 && isRunning(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  return !isRunning(pid);
+}
 const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
 const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8');
 const portOf = (url: string) => Number(new URL(url).port);
@@ -206,15 +219,20 @@ describe('npm start through npm itself', { timeout: 240_000 }, () => {
     expect(commandOf(launcherPid)).toContain('dist/scripts/start.js');
 
     // Load: 40 containers of codes, half of them held in flight (headers taken, body not yet sent). As
-    // customs with a token of the development key, so the anonymous rate limit does not answer instead.
+    // customs posts with tokens of the development key, one subject each: a caller may have only a few
+    // requests in flight (429 TOO_MANY_IN_FLIGHT), and the drill is about stopping, not about that limit.
     const { privateJwk } = await ensureDevelopmentKey(dataDir);
-    const token = `Bearer ${await signToken(privateJwk, { subject: 'drill', role: 'customs', country: 'CN', issuer: DEVELOPMENT_ISSUER, audience: DEFAULT_AUDIENCE, ttl: '10m' })}`;
+    const tokens = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => `Bearer ${await signToken(privateJwk, { subject: `customs-post-${i}`, role: 'customs', country: 'CN', issuer: DEVELOPMENT_ISSUER, audience: DEFAULT_AUDIENCE, ttl: '10m' })}`),
+    );
     const codes = Object.values(VERDICT_EXAMPLES);
     const verifyMany = `query($c: [String!]!) { verifyMany(codes: $c) { code verdict } }`;
-    const held = Array.from({ length: 20 }, () => heldRequest(gatewayUrl, verifyMany, { c: codes }, token));
-    await Promise.all(held.map((h) => h.accepted));
-    const flowing = Array.from({ length: 20 }, () => heldRequest(gatewayUrl, verifyMany, { c: codes }, token));
-    for (const f of flowing) f.send();
+    // In flight means taken by the gateway: a connection still in the kernel's queue when the gateway stops
+    // listening is refused (reset), as "stop accepting" says, so every request here waits for its 100 Continue.
+    const held = Array.from({ length: 20 }, (_, i) => heldRequest(gatewayUrl, verifyMany, { c: codes }, tokens[i]!));
+    const flowing = Array.from({ length: 20 }, (_, i) => heldRequest(gatewayUrl, verifyMany, { c: codes }, tokens[20 + i]!));
+    await Promise.all([...held, ...flowing].map((h) => h.accepted));
+    for (const f of flowing) f.send(); // executing (or answered) when the signal comes
 
     const gatewayStopping = logLine((l) => l.name === 'gateway' && /^SIGTERM/.test(l.msg ?? ''));
     const launcherStopped = logLine((l) => l.name === 'launcher' && /^stopped/.test(l.msg ?? ''));
@@ -233,7 +251,7 @@ describe('npm start through npm itself', { timeout: 240_000 }, () => {
     await allGone;
     // npm mirrors its script: the signal killed npm's shell, so npm reports SIGTERM; the launcher under it stopped cleanly.
     expect(await npmExited).toEqual({ code: null, signal: 'SIGTERM' });
-    for (const pid of [launcherPid, gatewayPid, nodePid]) expect(alive(pid), `pid ${pid}`).toBe(false);
+    for (const pid of [launcherPid, gatewayPid, nodePid]) expect(await goneSoon(pid), `pid ${pid}`).toBe(true);
     for (const url of [gatewayUrl, ...nodeUrls]) expect(await canListen(portOf(url)), url).toBe(true);
     expect(nodeUrls.length).toBeGreaterThanOrEqual(4);
     console.log(`npm start SIGTERM drill: ${answers.length} verifyMany answered in full, launcher exit ${stopped.exitCode}, drain ${stopped.drainMs} ms`);
