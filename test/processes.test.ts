@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_AUDIENCE, DEVELOPMENT_ISSUER, ensureDevelopmentKey, signToken } from '../gateway/identity/development-key.js';
 import { repoRoot } from '../lib/schema/contract.js';
+import { EXIT_CODES } from '../lib/server/shutdown.js';
 import { DEMO_CODES, VERDICT_EXAMPLES } from '../scripts/demo/seed.js';
 import { isReadyMessage, type ReadyMessage } from '../scripts/ready-message.js';
 
@@ -254,6 +255,56 @@ describe('npm start through npm itself', { timeout: 240_000 }, () => {
     for (const pid of [launcherPid, gatewayPid, nodePid]) expect(await goneSoon(pid), `pid ${pid}`).toBe(true);
     for (const url of [gatewayUrl, ...nodeUrls]) expect(await canListen(portOf(url)), url).toBe(true);
     expect(nodeUrls.length).toBeGreaterThanOrEqual(4);
-    console.log(`npm start SIGTERM drill: ${answers.length} verifyMany answered in full, launcher exit ${stopped.exitCode}, drain ${stopped.drainMs} ms`);
+    const drains = logs.filter((l) => l.drainMs !== undefined).map((l) => `${l.name} ${l.drainMs} ms`).join(', ');
+    console.log(`npm start SIGTERM drill: ${answers.length} verifyMany answered in full, launcher exit ${stopped.exitCode}; drain: ${drains}`);
+  });
+});
+
+describe('stopOnSignals (lib/server/shutdown.ts) in a real process', { timeout: 60_000 }, () => {
+  /** A process whose stop() finishes only when told over IPC. */
+  function stopper(options: { timeoutMs: number }) {
+    const code = `
+      import { stopOnSignals } from ${JSON.stringify(join(root, 'dist/lib/server/shutdown.js'))};
+      let finish;
+      stopOnSignals(() => new Promise((resolve) => (finish = resolve)), { timeoutMs: ${options.timeoutMs} });
+      process.on('message', (m) => m === 'finish' && finish?.());
+      process.send('ready');
+      setInterval(() => undefined, 60_000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    running.push(child);
+    const lines: string[] = [];
+    const stopping = new Promise<void>((resolve) =>
+      createInterface({ input: child.stdout! }).on('line', (line) => (lines.push(line), /finishing in-flight/.test(line) && resolve())),
+    );
+    const ready = new Promise((resolve) => child.once('message', resolve));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    return { child, ready, stopping, exited, lines };
+  }
+
+  it('exits 0 once the stop has finished', async () => {
+    const p = stopper({ timeoutMs: 60_000 });
+    await p.ready;
+    p.child.kill('SIGTERM');
+    await p.stopping;
+    p.child.send('finish');
+    expect(await p.exited).toBe(EXIT_CODES.clean);
+    expect(p.lines.join('\n')).toMatch(/stopped cleanly/);
+  });
+
+  it('cuts a stop that outlives its deadline and says so with exit 3', async () => {
+    const p = stopper({ timeoutMs: 200 });
+    await p.ready;
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(EXIT_CODES.drainDeadline);
+    expect(p.lines.join('\n')).toMatch(/longer than 200 ms/);
+  });
+
+  it('exits at once with 4 on a second signal', async () => {
+    const p = stopper({ timeoutMs: 60_000 });
+    await p.ready;
+    p.child.kill('SIGTERM');
+    await p.stopping;
+    p.child.kill('SIGINT');
+    expect(await p.exited).toBe(EXIT_CODES.forced);
   });
 });
