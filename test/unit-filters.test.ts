@@ -26,8 +26,10 @@ describe('unit filters and per-model counts', () => {
       expect(model.errors).toBeUndefined();
     }
     for (const [key, model, count] of [['A', A, 5], ['B', B, 3], ['C', C, 7]] as const) {
-      // Registration times are compared at millisecond precision: keep the batches apart.
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // Registration times are compared at millisecond precision: start each batch after the clock has
+      // moved past the previous one's registration (waits on the clock, not for a fixed time).
+      const previous = Object.values(at).filter(Boolean).map((t) => Date.parse(t));
+      while (previous.length && Date.now() <= Math.max(...previous)) await new Promise((resolve) => setImmediate(resolve));
       const units = await fed.query(`mutation { registerUnits(input: { model: "${model}", count: ${count} }) { registeredAt } }`);
       expect(units.errors).toBeUndefined();
       at[key] = units.data.registerUnits[0].registeredAt;
