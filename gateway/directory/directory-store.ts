@@ -90,7 +90,8 @@ export class DirectoryStore {
       }
       const previous = this.state;
       this.state = result.state;
-      for (const warning of result.warnings) rootLogger().warn(`directory: ${warning}`);
+      // An edit that points at nothing is most likely a typo: an error, so that it is seen.
+      for (const warning of result.warnings) rootLogger()[warning.includes('was edited') ? 'error' : 'warn'](`directory: ${warning}`);
       rootLogger().info(`directory applied: ${result.state.directory.registries.map((r) => `${r.name} (${r.countries.join(', ')})`).join('; ')}`);
       for (const listener of this.listeners) listener(result.state, previous);
       return { applied: true, problems: [], warnings: result.warnings };
@@ -131,7 +132,12 @@ export class DirectoryStore {
         if (report.conforming) continue;
         const failing = report.endpoints.filter((e) => e.problems.length);
         if (failing.every((e) => e.unreachable)) {
-          warnings.push(`"${registry.name}" is unreachable now; accepted, and its items answer REGISTRY_UNAVAILABLE until it answers and passes the conformance check`);
+          const edited = !initial && this.state.directory.registries.some((p) => p.name === registry.name);
+          warnings.push(
+            edited
+              ? `"${registry.name}" was edited but its new endpoints are unreachable (${failing.map((e) => e.subgraph).join(', ')}); check them: the previous entry keeps serving until they answer and pass the conformance check`
+              : `"${registry.name}" is unreachable now; accepted, and its items answer REGISTRY_UNAVAILABLE until it answers and passes the conformance check`,
+          );
           unverified.push(registry.name);
           continue;
         }

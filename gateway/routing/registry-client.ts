@@ -45,6 +45,8 @@ export interface RegistryHealth {
   lastFailure: { at: string; reason: string } | null;
   /** A registry that could not be checked when it was added serves nothing until it passes. */
   conformance: Conformance;
+  /** An edit whose new endpoints have yet to answer and pass: the previous entry serves meanwhile. */
+  pendingEdit?: { subgraphs: Readonly<Record<string, string>>; conformance: Conformance; note: string };
 }
 
 /** The directory as installed by the store, with the registries it had to accept unchecked. */
@@ -77,6 +79,8 @@ export class RegistryClient {
   private readonly gate = new ConformanceGate();
   private readonly health = new Map<string, { ok: number | null; failure: { at: number; reason: string } | null }>();
   private readonly lastLogged = new Map<string, number>();
+  /** Per client request, when each registry's time is up: later fetches in the same request get what is left. */
+  private readonly deadlines = new WeakMap<object, Map<string, number>>();
 
   /** `homeSigning`: the secret shared with the home node; a partner is signed for only with its own `signing`. */
   constructor(installed: InstalledDirectory, private readonly homeSigning?: SigningOptions) {
@@ -92,9 +96,11 @@ export class RegistryClient {
     this.gate.sync(directory, unverified);
   }
 
-  async send(registry: RegistryEntry, subgraph: DataSubgraphName, options: ProcessOptions): Promise<GatewayResponse> {
-    const refusal = this.gate.refusal(registry.name);
-    if (refusal) throw new RegistryUnavailableError(registry, refusal);
+  async send(directoryEntry: RegistryEntry, subgraph: DataSubgraphName, options: ProcessOptions): Promise<GatewayResponse> {
+    const refusal = this.gate.refusal(directoryEntry.name);
+    // An edited entry that has yet to answer and pass: the previous one serves meanwhile.
+    const registry = this.gate.entryFor(directoryEntry);
+    if (refusal || !registry) throw new RegistryUnavailableError(directoryEntry, refusal ?? 'it has not passed the conformance check yet');
     return this.post(
       { key: registry.name, url: registry.subgraphs[subgraph], headers: registry.headers, limits: registry.limits, signing: registry.signing ?? (registry.home ? this.homeSigning : undefined) },
       options,
@@ -121,7 +127,9 @@ export class RegistryClient {
   healthOf(registry: RegistryEntry): RegistryHealth {
     const seen = this.health.get(registry.name);
     const circuit = this.guards.circuit(registry.name);
-    const conformance = this.gate.conformance(registry.name);
+    const pending = this.gate.pendingEdit(registry.name);
+    // While an edit is pending, the entry that serves is the previous one, which has passed.
+    const conformance = pending ? ({ status: 'passed' } as const) : this.gate.conformance(registry.name);
     const lastOkLater = seen?.ok != null && (seen.failure === null || seen.ok >= seen.failure.at);
     return {
       name: registry.name,
@@ -132,6 +140,15 @@ export class RegistryClient {
       lastSuccessAt: seen?.ok != null ? new Date(seen.ok).toISOString() : null,
       lastFailure: seen?.failure ? { at: new Date(seen.failure.at).toISOString(), reason: seen.failure.reason } : null,
       conformance,
+      ...(pending
+        ? {
+            pendingEdit: {
+              subgraphs: pending.subgraphs,
+              conformance: this.gate.conformance(registry.name),
+              note: 'the edited entry does not answer (or conform) yet; the previous entry keeps serving',
+            },
+          }
+        : {}),
     };
   }
 
@@ -142,7 +159,7 @@ export class RegistryClient {
    */
   async probe(registry: RegistryEntry): Promise<RegistryHealth> {
     await this.gate.recheck(registry.name);
-    if (this.gate.refusal(registry.name) !== null) return this.healthOf(registry);
+    if (this.gate.refusal(registry.name) !== null || !this.gate.entryFor(registry)) return this.healthOf(registry);
     await Promise.all(
       (Object.keys(registry.subgraphs) as DataSubgraphName[]).map((subgraph) =>
         this.send(registry, subgraph, {
@@ -197,7 +214,7 @@ export class RegistryClient {
         if (res.status >= 500 && !parsed.data) throw new MalformedAnswer(`HTTP ${res.status}: ${JSON.stringify(parsed.errors ?? []).slice(0, 200)}`);
         if (!res.ok && !parsed.errors?.length) throw new MalformedAnswer(`HTTP ${res.status} without errors`);
         return parsed;
-      });
+      }, this.budget(options.context, target));
       this.health.set(target.key, { ok: Date.now(), failure: this.health.get(target.key)?.failure ?? null });
       return { ...response, errors: response.errors?.map(sanitizeError) };
     } catch (error) {
@@ -213,6 +230,17 @@ export class RegistryClient {
       }
       throw new RegistryUnavailableError({ name: target.key }, reason);
     }
+  }
+
+  /** What is left of the request's time for this registry: one timeoutMs from its first fetch, however many follow. */
+  private budget(context: object | undefined, target: Target): number {
+    if (!context) return target.limits.timeoutMs;
+    let byKey = this.deadlines.get(context);
+    if (!byKey) this.deadlines.set(context, (byKey = new Map()));
+    const now = Date.now();
+    const deadline = byKey.get(target.key) ?? now + target.limits.timeoutMs;
+    byKey.set(target.key, deadline);
+    return deadline - now;
   }
 }
 
