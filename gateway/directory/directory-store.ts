@@ -132,7 +132,8 @@ export class DirectoryStore {
         if (report.conforming) continue;
         const failing = report.endpoints.filter((e) => e.problems.length);
         if (failing.every((e) => e.unreachable)) {
-          const edited = !initial && this.state.directory.registries.some((p) => p.name === registry.name);
+          // An edit of an entry that was checked: the routing side keeps that one serving meanwhile.
+          const edited = !initial && !this.state.unverified.includes(registry.name) && this.state.directory.registries.some((p) => p.name === registry.name);
           warnings.push(
             edited
               ? `"${registry.name}" was edited but its new endpoints are unreachable (${failing.map((e) => e.subgraph).join(', ')}); check them: the previous entry keeps serving until they answer and pass the conformance check`
