@@ -50,6 +50,7 @@ export async function createGateway(options: GatewayOptions) {
   // Live state (guards, health, trust) follows the directory's plain data across reloads.
   const client = new RegistryClient(store.current, options.signing ?? signingFromEnv());
   store.onChange((next) => client.install(next));
+  store.servesNow = (name) => client.serves(name);
   const directory = () => store.directory;
   const directorySchema = directorySubgraphSchema(directory, (entry) => client.healthOf(entry).reachable);
   // @apollo/gateway otherwise sends usage metrics to Apollo and probes cloud metadata endpoints at

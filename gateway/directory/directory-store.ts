@@ -43,6 +43,8 @@ export class DirectoryStore {
   private readonly contractSupergraph = loadSdl('supergraph');
   /** SDL of extension subgraphs by URL, so a briefly unreachable extension does not block reloads. */
   private readonly extensionSdl = new Map<string, string>();
+  /** Whether a registry's items are being served now; the routing side, which knows, replaces this guess. */
+  servesNow: (name: string) => boolean = (name) => !this.state.unverified.includes(name) && this.state.directory.registries.some((r) => r.name === name);
 
   private constructor(
     directory: RegistryDirectory,
@@ -132,8 +134,8 @@ export class DirectoryStore {
         if (report.conforming) continue;
         const failing = report.endpoints.filter((e) => e.problems.length);
         if (failing.every((e) => e.unreachable)) {
-          // An edit of an entry that was checked: the routing side keeps that one serving meanwhile.
-          const edited = !initial && !this.state.unverified.includes(registry.name) && this.state.directory.registries.some((p) => p.name === registry.name);
+          // An edit of an entry that serves: the routing side keeps that one serving meanwhile.
+          const edited = !initial && this.servesNow(registry.name);
           warnings.push(
             edited
               ? `"${registry.name}" was edited but its new endpoints are unreachable (${failing.map((e) => e.subgraph).join(', ')}); check them: the previous entry keeps serving until they answer and pass the conformance check`

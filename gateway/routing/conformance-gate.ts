@@ -60,6 +60,11 @@ export class ConformanceGate {
     return hold ? (hold.previous ?? null) : registry;
   }
 
+  /** Whether some entry of this registry serves its items now. */
+  serves(name: string): boolean {
+    return this.serving.has(name);
+  }
+
   /** An edited entry not yet in service: the endpoints that do not answer (or conform) yet, for health reports. */
   pendingEdit(name: string): RegistryEntry | null {
     const hold = this.holds.get(name);

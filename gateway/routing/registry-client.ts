@@ -123,6 +123,11 @@ export class RegistryClient {
     return this.post({ key: extensionKey(extension.name), url, headers, limits }, options, `extension "${extension.name}"`);
   }
 
+  /** Whether some entry of the registry serves its items now (an edited one may still be using its previous entry). */
+  serves(name: string): boolean {
+    return this.gate.serves(name);
+  }
+
   /** What `registries { reachable }` and /health/ready report for a registry. */
   healthOf(registry: RegistryEntry): RegistryHealth {
     const seen = this.health.get(registry.name);
