@@ -107,3 +107,24 @@ describe.runIf(runs)('readiness through a stop and start of the home node\'s dat
     expect(status).toBe(200);
   });
 });
+
+describe('gateway readiness when the home node loses its database (any database)', () => {
+  it('answers 503 naming the home subgraphs that are not ready', async () => {
+    const { startFederation } = await import('./support/federation.js');
+    const fed = await startFederation([{ country: 'CN' }]);
+    try {
+      const url = fed.gateway.url.replace('/graphql', '/health/ready');
+      expect((await fetch(url)).status).toBe(200);
+      await fed.databases[0]!.close();
+      const response = await fetch(url);
+      const body = (await response.json()) as any;
+      expect(response.status).toBe(503);
+      expect(body.reason).toMatch(/^home registry "CN registry" is not ready: enterprises \(/);
+      expect(body.home.map((s: { subgraph: string; ready: boolean }) => [s.subgraph, s.ready])).toEqual(
+        ['enterprises', 'product-models', 'units', 'lifecycle', 'audit'].map((s) => [s, false]),
+      );
+    } finally {
+      await fed.stop().catch(() => undefined);
+    }
+  });
+});
