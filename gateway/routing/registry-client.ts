@@ -79,8 +79,8 @@ export class RegistryClient {
   private readonly gate = new ConformanceGate();
   private readonly health = new Map<string, { ok: number | null; failure: { at: number; reason: string } | null }>();
   private readonly lastLogged = new Map<string, number>();
-  /** Per client request, when each registry's time is up: later fetches in the same request get what is left. */
-  private readonly deadlines = new WeakMap<object, Map<string, number>>();
+  /** Per client request, the registries that already failed it and why: its later fetches to them fail at once. */
+  private readonly failedIn = new WeakMap<object, Map<string, string>>();
 
   /** `homeSigning`: the secret shared with the home node; a partner is signed for only with its own `signing`. */
   constructor(installed: InstalledDirectory, private readonly homeSigning?: SigningOptions) {
@@ -184,6 +184,9 @@ export class RegistryClient {
       variables: options.request.variables,
       operationName: options.request.operationName,
     });
+    // A request that already waited out this registry's timeout does not wait for it a second time.
+    const failed = options.context ? this.failedIn.get(options.context)?.get(target.key) : undefined;
+    if (failed) throw new RegistryUnavailableError({ name: target.key }, failed);
     try {
       const response = await this.guards.guard(target).execute(async (signal) => {
         const res = await fetch(target.url, {
@@ -219,12 +222,16 @@ export class RegistryClient {
         if (res.status >= 500 && !parsed.data) throw new MalformedAnswer(`HTTP ${res.status}: ${JSON.stringify(parsed.errors ?? []).slice(0, 200)}`);
         if (!res.ok && !parsed.errors?.length) throw new MalformedAnswer(`HTTP ${res.status} without errors`);
         return parsed;
-      }, this.budget(options.context, target));
+      });
       this.health.set(target.key, { ok: Date.now(), failure: this.health.get(target.key)?.failure ?? null });
       return { ...response, errors: response.errors?.map(sanitizeError) };
     } catch (error) {
       const reason =
         error instanceof GuardRejection ? error.message : error instanceof MalformedAnswer ? 'malformed answer' : 'request failed';
+      if (options.context) {
+        const byKey = this.failedIn.get(options.context) ?? new Map<string, string>();
+        this.failedIn.set(options.context, byKey.set(target.key, reason));
+      }
       const before = this.health.get(target.key);
       this.health.set(target.key, { ok: before?.ok ?? null, failure: { at: Date.now(), reason } });
       // Log when a registry starts failing (and then at most once a minute), not on every fetch and probe.
@@ -237,16 +244,6 @@ export class RegistryClient {
     }
   }
 
-  /** What is left of the request's time for this registry: one timeoutMs from its first fetch, however many follow. */
-  private budget(context: object | undefined, target: Target): number {
-    if (!context) return target.limits.timeoutMs;
-    let byKey = this.deadlines.get(context);
-    if (!byKey) this.deadlines.set(context, (byKey = new Map()));
-    const now = Date.now();
-    const deadline = byKey.get(target.key) ?? now + target.limits.timeoutMs;
-    byKey.set(target.key, deadline);
-    return deadline - now;
-  }
 }
 
 function isGraphQLResponse(value: unknown): value is GatewayResponse {
