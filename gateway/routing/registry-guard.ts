@@ -47,20 +47,18 @@ export class RegistryGuard {
   }
 
   /**
-   * Runs `call` with an abort signal that fires at the deadline (`budgetMs`, at most the registry's
-   * timeoutMs): the caller has its answer or a GuardRejection by then, whatever the registry does.
+   * Runs `call` with an abort signal that fires at the registry's timeoutMs: the caller has its answer or
+   * a GuardRejection by then, whatever the registry does, queue and breaker included.
    */
-  async execute<T>(call: (signal: AbortSignal) => Promise<T>, budgetMs = this.limits.timeoutMs): Promise<T> {
+  async execute<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const late = new GuardRejection(`no answer within ${this.limits.timeoutMs} ms`);
-    const ms = Math.min(budgetMs, this.limits.timeoutMs);
-    if (ms <= 0) throw late;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         controller.abort(late);
         reject(late);
-      }, ms);
+      }, this.limits.timeoutMs);
     });
     try {
       return await Promise.race([this.run(call, controller.signal), deadline]);
