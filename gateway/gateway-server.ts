@@ -20,6 +20,7 @@ import { limitsConfigFromEnv, type LimitsConfig } from './limits/limits-config.j
 import { gatewayLimits, type LimitsContext } from './limits/limits-plugin.js';
 import { pageSecurityHeaders } from './limits/page-headers.js';
 import { ExtensionDataSource } from './routing/extension-data-source.js';
+import { homeReadiness } from './routing/home-readiness.js';
 import { RegistryClient } from './routing/registry-client.js';
 import { RoutingDataSource } from './routing/routing-data-source.js';
 
@@ -49,6 +50,7 @@ export async function createGateway(options: GatewayOptions) {
   // Live state (guards, health, trust) follows the directory's plain data across reloads.
   const client = new RegistryClient(store.current, options.signing ?? signingFromEnv());
   store.onChange((next) => client.install(next));
+  store.servesNow = (name) => client.serves(name);
   const directory = () => store.directory;
   const directorySchema = directorySubgraphSchema(directory, (entry) => client.healthOf(entry).reachable);
   // @apollo/gateway otherwise sends usage metrics to Apollo and probes cloud metadata endpoints at
@@ -112,12 +114,17 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
     {
       apollo,
       context: async (request, http) => ({ ...request, clientAddress: http.clientAddress }),
-      // Ready while the home registry answers; partners' state is reported, not required.
+      // Ready while the home node's subgraphs are ready (their databases answer); partners' state is reported, not required.
       ready: async () => {
-        const home = await client.probe(store.directory.home);
+        const [home, subgraphs] = await Promise.all([client.probe(store.directory.home), homeReadiness(store.directory.home)]);
         const registries = store.directory.registries.map((r) => client.healthOf(r));
-        if (!home.reachable) throw Object.assign(new Error(`home registry "${home.name}" is unreachable`), { details: { registries } });
-        return { registries };
+        const notReady = subgraphs.filter((s) => !s.ready);
+        if (notReady.length) {
+          const reason = `home registry "${home.name}" is not ready: ${notReady.map((s) => `${s.subgraph} (${s.reason})`).join(', ')}`;
+          throw Object.assign(new Error(reason), { details: { home: subgraphs, registries } });
+        }
+        if (!home.reachable) throw Object.assign(new Error(`home registry "${home.name}" is unreachable`), { details: { home: subgraphs, registries } });
+        return { home: subgraphs, registries };
       },
       landingPage: page,
       landingPageHeaders: pageSecurityHeaders(page),

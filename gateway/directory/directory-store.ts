@@ -43,6 +43,8 @@ export class DirectoryStore {
   private readonly contractSupergraph = loadSdl('supergraph');
   /** SDL of extension subgraphs by URL, so a briefly unreachable extension does not block reloads. */
   private readonly extensionSdl = new Map<string, string>();
+  /** Whether a registry's items are being served now; the routing side, which knows, replaces this guess. */
+  servesNow: (name: string) => boolean = (name) => !this.state.unverified.includes(name) && this.state.directory.registries.some((r) => r.name === name);
 
   private constructor(
     directory: RegistryDirectory,
@@ -90,7 +92,8 @@ export class DirectoryStore {
       }
       const previous = this.state;
       this.state = result.state;
-      for (const warning of result.warnings) rootLogger().warn(`directory: ${warning}`);
+      // An edit that points at nothing is most likely a typo: an error, so that it is seen.
+      for (const warning of result.warnings) rootLogger()[warning.includes('was edited') ? 'error' : 'warn'](`directory: ${warning}`);
       rootLogger().info(`directory applied: ${result.state.directory.registries.map((r) => `${r.name} (${r.countries.join(', ')})`).join('; ')}`);
       for (const listener of this.listeners) listener(result.state, previous);
       return { applied: true, problems: [], warnings: result.warnings };
@@ -131,7 +134,13 @@ export class DirectoryStore {
         if (report.conforming) continue;
         const failing = report.endpoints.filter((e) => e.problems.length);
         if (failing.every((e) => e.unreachable)) {
-          warnings.push(`"${registry.name}" is unreachable now; accepted, and its items answer REGISTRY_UNAVAILABLE until it answers and passes the conformance check`);
+          // An edit of an entry that serves: the routing side keeps that one serving meanwhile.
+          const edited = !initial && this.servesNow(registry.name);
+          warnings.push(
+            edited
+              ? `"${registry.name}" was edited but its new endpoints are unreachable (${failing.map((e) => e.subgraph).join(', ')}); check them: the previous entry keeps serving until they answer and pass the conformance check`
+              : `"${registry.name}" is unreachable now; accepted, and its items answer REGISTRY_UNAVAILABLE until it answers and passes the conformance check`,
+          );
           unverified.push(registry.name);
           continue;
         }

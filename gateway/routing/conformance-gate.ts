@@ -13,6 +13,8 @@ interface Hold {
   /** The endpoints the hold is about: a reload that changes them ends it (the store checked the new ones). */
   entry: RegistryEntry;
   conformance: Exclude<Conformance, { status: 'passed' }>;
+  /** An edited entry: the one that served before the edit keeps serving until the new one passes. */
+  previous?: RegistryEntry;
 }
 
 /**
@@ -24,27 +26,56 @@ export class ConformanceGate {
   private readonly holds = new Map<string, Hold>();
   /** One check at a time per hold (a reload that replaces the hold may start another). */
   private readonly running = new WeakMap<Hold, Promise<void>>();
+  /** The entry each registry was served with after the last sync (none for a held one without a previous entry). */
+  private serving = new Map<string, RegistryEntry>();
 
-  /** After a reload: holds the registries the store accepted unchecked, keeps holds on unchanged ones, drops the rest. */
+  /**
+   * After a reload: holds the registries the store accepted unchecked, keeps holds on unchanged ones, drops
+   * the rest. An unchecked entry that replaces one which was serving keeps that one serving meanwhile.
+   */
   sync(directory: RegistryDirectory, unverified: readonly string[]): void {
     const names = new Set(directory.registries.map((r) => r.name));
     for (const name of this.holds.keys()) if (!names.has(name)) this.holds.delete(name);
     for (const entry of directory.registries) {
       const hold = this.holds.get(entry.name);
       if (hold && sameEndpoints(entry, hold.entry)) hold.entry = entry;
-      else if (unverified.includes(entry.name)) this.holds.set(entry.name, { entry, conformance: { status: 'pending' } });
-      else this.holds.delete(entry.name);
+      else if (unverified.includes(entry.name)) {
+        const previous = this.serving.get(entry.name);
+        this.holds.set(entry.name, { entry, conformance: { status: 'pending' }, ...(previous ? { previous } : {}) });
+      } else this.holds.delete(entry.name);
     }
+    this.serving = new Map(directory.registries.flatMap((r) => {
+      const entry = this.entryFor(r);
+      return entry ? [[r.name, entry] as const] : [];
+    }));
   }
 
   conformance(name: string): Conformance {
     return this.holds.get(name)?.conformance ?? { status: 'passed' };
   }
 
+  /** The entry whose endpoints serve this registry's items now: the previous one while an edit is unchecked. */
+  entryFor(registry: RegistryEntry): RegistryEntry | null {
+    const hold = this.holds.get(registry.name);
+    return hold ? (hold.previous ?? null) : registry;
+  }
+
+  /** Whether some entry of this registry serves its items now. */
+  serves(name: string): boolean {
+    return this.serving.has(name);
+  }
+
+  /** An edited entry not yet in service: the endpoints that do not answer (or conform) yet, for health reports. */
+  pendingEdit(name: string): RegistryEntry | null {
+    const hold = this.holds.get(name);
+    return hold?.previous ? hold.entry : null;
+  }
+
   /** Why fetches for this registry are refused, or null when it may serve. */
   refusal(name: string): string | null {
-    const conformance = this.holds.get(name)?.conformance;
-    if (!conformance) return null;
+    const hold = this.holds.get(name);
+    if (!hold || hold.previous) return null;
+    const conformance = hold.conformance;
     return conformance.status === 'pending'
       ? 'it has not passed the conformance check yet: it did not answer when it was added'
       : 'it has not passed the conformance check: its answers do not conform to the partner contract';
@@ -68,7 +99,8 @@ export class ConformanceGate {
     const log = rootLogger().child({ registry: name });
     if (report.conforming) {
       this.holds.delete(name);
-      log.info(`registry "${name}" passed the conformance check and now serves its countries`);
+      this.serving.set(name, hold.entry);
+      log.info(`registry "${name}" passed the conformance check and now serves its countries${hold.previous ? ' from its edited entry' : ''}`);
       return;
     }
     const failing = report.endpoints.filter((e) => e.problems.length);
@@ -79,7 +111,12 @@ export class ConformanceGate {
     hold.conformance = { status: 'failed', problems };
     // Log when the verdict changes, not on every probe.
     if (before.status !== 'failed' || before.problems.join('\n') !== problems.join('\n')) {
-      log.error({ problems }, `registry "${name}" answers but fails the conformance check; it stays refused`);
+      log.error(
+        { problems },
+        hold.previous
+          ? `registry "${name}": its edited entry answers but fails the conformance check; the previous entry keeps serving`
+          : `registry "${name}" answers but fails the conformance check; it stays refused`,
+      );
     }
   }
 }

@@ -45,6 +45,8 @@ export interface RegistryHealth {
   lastFailure: { at: string; reason: string } | null;
   /** A registry that could not be checked when it was added serves nothing until it passes. */
   conformance: Conformance;
+  /** An edit whose new endpoints have yet to answer and pass: the previous entry serves meanwhile. */
+  pendingEdit?: { subgraphs: Readonly<Record<string, string>>; conformance: Conformance; note: string };
 }
 
 /** The directory as installed by the store, with the registries it had to accept unchecked. */
@@ -77,6 +79,8 @@ export class RegistryClient {
   private readonly gate = new ConformanceGate();
   private readonly health = new Map<string, { ok: number | null; failure: { at: number; reason: string } | null }>();
   private readonly lastLogged = new Map<string, number>();
+  /** Per client request, the registries that already failed it and why: its later fetches to them fail at once. */
+  private readonly failedIn = new WeakMap<object, Map<string, string>>();
 
   /** `homeSigning`: the secret shared with the home node; a partner is signed for only with its own `signing`. */
   constructor(installed: InstalledDirectory, private readonly homeSigning?: SigningOptions) {
@@ -92,9 +96,11 @@ export class RegistryClient {
     this.gate.sync(directory, unverified);
   }
 
-  async send(registry: RegistryEntry, subgraph: DataSubgraphName, options: ProcessOptions): Promise<GatewayResponse> {
-    const refusal = this.gate.refusal(registry.name);
-    if (refusal) throw new RegistryUnavailableError(registry, refusal);
+  async send(directoryEntry: RegistryEntry, subgraph: DataSubgraphName, options: ProcessOptions): Promise<GatewayResponse> {
+    const refusal = this.gate.refusal(directoryEntry.name);
+    // An edited entry that has yet to answer and pass: the previous one serves meanwhile.
+    const registry = this.gate.entryFor(directoryEntry);
+    if (refusal || !registry) throw new RegistryUnavailableError(directoryEntry, refusal ?? 'it has not passed the conformance check yet');
     return this.post(
       { key: registry.name, url: registry.subgraphs[subgraph], headers: registry.headers, limits: registry.limits, signing: registry.signing ?? (registry.home ? this.homeSigning : undefined) },
       options,
@@ -117,11 +123,18 @@ export class RegistryClient {
     return this.post({ key: extensionKey(extension.name), url, headers, limits }, options, `extension "${extension.name}"`);
   }
 
+  /** Whether some entry of the registry serves its items now (an edited one may still be using its previous entry). */
+  serves(name: string): boolean {
+    return this.gate.serves(name);
+  }
+
   /** What `registries { reachable }` and /health/ready report for a registry. */
   healthOf(registry: RegistryEntry): RegistryHealth {
     const seen = this.health.get(registry.name);
     const circuit = this.guards.circuit(registry.name);
-    const conformance = this.gate.conformance(registry.name);
+    const pending = this.gate.pendingEdit(registry.name);
+    // While an edit is pending, the entry that serves is the previous one, which has passed.
+    const conformance = pending ? ({ status: 'passed' } as const) : this.gate.conformance(registry.name);
     const lastOkLater = seen?.ok != null && (seen.failure === null || seen.ok >= seen.failure.at);
     return {
       name: registry.name,
@@ -132,6 +145,15 @@ export class RegistryClient {
       lastSuccessAt: seen?.ok != null ? new Date(seen.ok).toISOString() : null,
       lastFailure: seen?.failure ? { at: new Date(seen.failure.at).toISOString(), reason: seen.failure.reason } : null,
       conformance,
+      ...(pending
+        ? {
+            pendingEdit: {
+              subgraphs: pending.subgraphs,
+              conformance: this.gate.conformance(registry.name),
+              note: 'the edited entry does not answer (or conform) yet; the previous entry keeps serving',
+            },
+          }
+        : {}),
     };
   }
 
@@ -142,7 +164,7 @@ export class RegistryClient {
    */
   async probe(registry: RegistryEntry): Promise<RegistryHealth> {
     await this.gate.recheck(registry.name);
-    if (this.gate.refusal(registry.name) !== null) return this.healthOf(registry);
+    if (this.gate.refusal(registry.name) !== null || !this.gate.entryFor(registry)) return this.healthOf(registry);
     await Promise.all(
       (Object.keys(registry.subgraphs) as DataSubgraphName[]).map((subgraph) =>
         this.send(registry, subgraph, {
@@ -162,6 +184,9 @@ export class RegistryClient {
       variables: options.request.variables,
       operationName: options.request.operationName,
     });
+    // A request that already waited out this registry's timeout does not wait for it a second time.
+    const failed = options.context ? this.failedIn.get(options.context)?.get(target.key) : undefined;
+    if (failed) throw new RegistryUnavailableError({ name: target.key }, failed);
     try {
       const response = await this.guards.guard(target).execute(async (signal) => {
         const res = await fetch(target.url, {
@@ -203,6 +228,10 @@ export class RegistryClient {
     } catch (error) {
       const reason =
         error instanceof GuardRejection ? error.message : error instanceof MalformedAnswer ? 'malformed answer' : 'request failed';
+      if (options.context) {
+        const byKey = this.failedIn.get(options.context) ?? new Map<string, string>();
+        this.failedIn.set(options.context, byKey.set(target.key, reason));
+      }
       const before = this.health.get(target.key);
       this.health.set(target.key, { ok: before?.ok ?? null, failure: { at: Date.now(), reason } });
       // Log when a registry starts failing (and then at most once a minute), not on every fetch and probe.
@@ -214,6 +243,7 @@ export class RegistryClient {
       throw new RegistryUnavailableError({ name: target.key }, reason);
     }
   }
+
 }
 
 function isGraphQLResponse(value: unknown): value is GatewayResponse {

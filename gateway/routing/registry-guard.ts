@@ -1,15 +1,13 @@
 import {
   BrokenCircuitError,
+  BulkheadPolicy,
   BulkheadRejectedError,
   CircuitState,
   ConsecutiveBreaker,
   TaskCancelledError,
-  TimeoutStrategy,
   bulkhead,
   circuitBreaker,
   handleAll,
-  timeout,
-  wrap,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import type { RegistryLimits } from '../directory/registry-limits.js';
@@ -20,24 +18,21 @@ export type CircuitStatus = 'closed' | 'open' | 'half-open';
 export class GuardRejection extends Error {}
 
 /**
- * Timeout, circuit breaker and bulkhead around one registry, from cockatiel (a small, well-kept
- * library; resilience policies are easy to get subtly wrong by hand). One slow or dead partner then
- * costs its own items, within its own timeout, and never the other registries' capacity.
+ * Deadline, circuit breaker and bulkhead around one registry (breaker and bulkhead from cockatiel). One
+ * slow or dead partner then costs its own items, within its own timeout, and never the other registries'
+ * capacity. The deadline covers the whole wait, queue included; while a half-open trial is in flight the
+ * other calls are refused at once (cockatiel would make them wait for the trial, then run: twice the timeout).
  */
 export class RegistryGuard {
   private readonly breaker: CircuitBreakerPolicy;
-  private readonly policy;
+  private readonly bulkhead: BulkheadPolicy;
 
   constructor(readonly limits: RegistryLimits) {
     this.breaker = circuitBreaker(handleAll, {
       halfOpenAfter: limits.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(limits.breakAfterFailures),
     });
-    this.policy = wrap(
-      bulkhead(limits.maxConcurrent, limits.maxQueued),
-      this.breaker,
-      timeout(limits.timeoutMs, TimeoutStrategy.Aggressive),
-    );
+    this.bulkhead = bulkhead(limits.maxConcurrent, limits.maxQueued);
   }
 
   get circuit(): CircuitStatus {
@@ -51,16 +46,39 @@ export class RegistryGuard {
     }
   }
 
-  /** Runs `call` with an abort signal that fires at the timeout; failures feed the breaker. */
+  /**
+   * Runs `call` with an abort signal that fires at the registry's timeoutMs: the caller has its answer or
+   * a GuardRejection by then, whatever the registry does, queue and breaker included.
+   */
   async execute<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const late = new GuardRejection(`no answer within ${this.limits.timeoutMs} ms`);
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort(late);
+        reject(late);
+      }, this.limits.timeoutMs);
+    });
     try {
-      // A signal of our own per call: cockatiel otherwise hangs every call's listener on one shared signal.
-      return await this.policy.execute(({ signal }) => call(signal), new AbortController().signal);
+      return await Promise.race([this.run(call, controller.signal), deadline]);
     } catch (error) {
       if (error instanceof BrokenCircuitError) throw new GuardRejection('circuit open after repeated failures');
       if (error instanceof BulkheadRejectedError) throw new GuardRejection('too many requests in flight');
-      if (error instanceof TaskCancelledError) throw new GuardRejection(`no answer within ${this.limits.timeoutMs} ms`);
+      if (error instanceof TaskCancelledError) throw late;
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  private run<T>(call: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+    return this.bulkhead.execute(() => {
+      // Checked when the call leaves the queue, right before the breaker would park it behind the trial.
+      if (this.breaker.state === CircuitState.HalfOpen) {
+        throw new GuardRejection('circuit half-open: a trial request is testing the registry');
+      }
+      return this.breaker.execute(() => call(signal), signal);
+    }, signal);
   }
 }

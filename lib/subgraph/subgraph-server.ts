@@ -31,6 +31,17 @@ export interface SubgraphServerOptions {
   logger?: Logger;
 }
 
+/** A readiness probe must answer promptly: a database slower than this counts as not ready. */
+const READY_PING_MS = 1_500;
+
+function pingWithin(database: Database, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the database did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([database.ping(), late]).finally(() => clearTimeout(timer));
+}
+
 /** Migrates the subgraph's schema, then serves it over HTTP. */
 export async function startSubgraph<DB, L, R extends object>(
   module: SubgraphModule<DB, L, R>,
@@ -53,7 +64,7 @@ export async function startSubgraph<DB, L, R extends object>(
     {
       apollo,
       context: async (request) => ({ ...request, loaders: module.loaders(deps) }),
-      ready: () => options.database.ping(),
+      ready: () => pingWithin(options.database, READY_PING_MS),
       verifyRequest: options.signing
         ? requestVerifier({ secret: options.signing.secret, nonces: options.nonces ?? memoryNonceStore() })
         : undefined,
