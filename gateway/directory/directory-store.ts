@@ -38,6 +38,7 @@ export interface StoreOptions {
 export class DirectoryStore {
   private state: DirectoryState;
   private readonly listeners = new Set<(next: DirectoryState, previous: DirectoryState) => void>();
+  private readonly fileListeners = new Set<(result: ApplyResult) => void>();
   private queue: Promise<unknown> = Promise.resolve();
   /** Without extensions the supergraph is the checked-in one (a test keeps it equal to a fresh composition). */
   private readonly contractSupergraph = loadSdl('supergraph');
@@ -77,6 +78,16 @@ export class DirectoryStore {
     return this.state.supergraphSdl;
   }
 
+  /** Told the outcome of every re-read of a watched file (applied or refused): what tests and tools wait on. */
+  onFileRead(listener: (result: ApplyResult) => void): () => void {
+    this.fileListeners.add(listener);
+    return () => this.fileListeners.delete(listener);
+  }
+
+  private reported(result: ApplyResult): void {
+    for (const listener of this.fileListeners) listener(result);
+  }
+
   onChange(listener: (next: DirectoryState, previous: DirectoryState) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -110,9 +121,10 @@ export class DirectoryStore {
         input = readDirectoryFile(path);
       } catch (error) {
         rootLogger().error(`directory refused, the last good one keeps serving: ${(error as Error).message}`);
+        this.reported({ applied: false, problems: [(error as Error).message], warnings: [] });
         return;
       }
-      void this.apply(input);
+      void this.apply(input).then((result) => this.reported(result));
     };
     watchFile(path, { interval: intervalMs }, listener);
     return () => unwatchFile(path, listener);
