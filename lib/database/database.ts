@@ -270,6 +270,9 @@ async function openPostgres(url: string): Promise<Database> {
  * connection means for the data: a transaction the server rolls back saved nothing, a COMMIT or an
  * autocommit write may have been saved. Fresh per checkout, so its transaction state is this use's.
  */
+/** Statements that may have saved something when run outside a transaction (`with` may hide a write). */
+const AUTOCOMMIT_WRITE = /^(insert|update|delete|merge|with|call|do|copy|create|alter|drop|truncate|grant|revoke|comment)\b/;
+
 function trackedClient(client: pg.PoolClient, describe: string): PostgresPoolClient {
   let inTransaction = false;
   let outcome: WriteOutcome | undefined; // sticky: the rollback that follows a lost commit must not hide it
@@ -283,8 +286,8 @@ function trackedClient(client: pg.PoolClient, describe: string): PostgresPoolCli
         return result;
       } catch (err) {
         if (!isConnectionError(err)) throw err;
-        const read = /^(select|show)\b/.test(statement);
-        outcome ??= statement.startsWith('commit') || (!inTransaction && !read) ? 'UNKNOWN' : 'NOT_APPLIED';
+        const commit = /^(commit|end)\b/.test(statement);
+        outcome ??= commit || (!inTransaction && AUTOCOMMIT_WRITE.test(statement)) ? 'UNKNOWN' : 'NOT_APPLIED';
         throw new DatabaseUnavailableError(`Lost the connection to ${describe}: ${errorText(err)}`, outcome, { cause: err });
       }
     },
