@@ -18,18 +18,22 @@ export interface ProcessGuard {
   remove(): void;
 }
 
+type StrayKind = 'unhandledRejection' | 'uncaughtException';
+
+/** What the guard does with one stray error: log it, and exit only on a programming error. */
+export function handleStrayError(log: Logger, exit: (code: number) => void, kind: StrayKind, err: unknown): void {
+  if (isProgrammingError(err)) {
+    log.fatal({ err, kind }, 'programming error: exiting so that a clean process is started');
+    exit(1);
+    return;
+  }
+  log.error({ err, kind }, 'unexpected error survived; the requests it concerned have failed');
+}
+
 /** Installs the process-level `unhandledRejection` / `uncaughtException` handlers, once per process. */
 export function installProcessGuard(log: Logger, exit: (code: number) => void = (code) => process.exit(code)): ProcessGuard {
-  const handle = (kind: 'unhandledRejection' | 'uncaughtException') => (err: unknown) => {
-    if (isProgrammingError(err)) {
-      log.fatal({ err, kind }, 'programming error: exiting so that a clean process is started');
-      exit(1);
-      return;
-    }
-    log.error({ err, kind }, 'unexpected error survived; the requests it concerned have failed');
-  };
-  const onRejection = handle('unhandledRejection');
-  const onException = handle('uncaughtException');
+  const onRejection = (err: unknown) => handleStrayError(log, exit, 'unhandledRejection', err);
+  const onException = (err: unknown) => handleStrayError(log, exit, 'uncaughtException', err);
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
   return {
