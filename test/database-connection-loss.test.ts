@@ -55,17 +55,3 @@ describe.skipIf(!process.env.DATABASE_URL)('a lost Postgres connection', () => {
     expect(unexpected).toEqual([]);
   });
 });
-
-describe('a closed PGlite', () => {
-  it('fails a statement still holding its Kysely as the database being unavailable, not as a bug', async () => {
-    const database = await openDatabase({});
-    const db = database.forSchema('public');
-    await database.close();
-    const failure = await sql`select 1`.execute(db).then(
-      () => null,
-      (err: unknown) => err,
-    );
-    expect(failure).toBeInstanceOf(DatabaseUnavailableError);
-    expect((failure as DatabaseUnavailableError).outcome).toBe('NOT_APPLIED');
-  });
-});

@@ -25,7 +25,6 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import { rootLogger } from '../logging/logger.js';
-import { DatabaseUnavailableError } from './database-unavailable.js';
 
 export interface PGliteDialectConfig {
   /** Owned by the caller: destroying the Kysely instance does not close it. */
@@ -215,8 +214,6 @@ class PGliteConnection implements DatabaseConnection {
           ? ((await this.#pglite.exec(compiledQuery.sql)).at(-1) as Results<R> | undefined)
           : await this.#pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
     } catch (err) {
-      // Closed under a request (the node is stopping): the database is gone, not the statement wrong.
-      if (this.#pglite.closed) throw new DatabaseUnavailableError('PGlite is closed', 'NOT_APPLIED', { cause: err });
       throw asDriverError(err);
     }
     const command = result?.command;
