@@ -244,6 +244,8 @@ async function openPostgres(url: string): Promise<Database> {
       try {
         return trackedClient(await pool.connect(), describe);
       } catch (err) {
+        // Used after close(): our own mistake (a request outliving its node), not an outage.
+        if (pool.ending) throw new Error(`${describe} is closed`, { cause: err });
         throw new UnreachableError(`Cannot connect to ${describe}: ${errorText(err)}`, { cause: err });
       }
     },
