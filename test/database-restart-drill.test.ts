@@ -197,6 +197,7 @@ describe.skipIf(skipReason)('database restart drill: Postgres restarted under tr
         const downAt = Date.now();
         // The database is down: wait for requests that started after it went and have ended.
         await until(() => endedSince(downAt).length >= 3 * WORKERS);
+        const restartAt = Date.now(); // Postgres may accept connections before pg_ctl start returns
         await server.start();
         const upAt = Date.now();
         await until(() => succeededSince(upAt, 'register').length >= 4 && succeededSince(upAt, 'record').length >= 4 && succeededSince(upAt, 'read').length >= 4);
@@ -212,8 +213,8 @@ describe.skipIf(skipReason)('database restart drill: Postgres restarted under tr
           msToFirstSuccessAfterStart: firstOk - upAt,
           msToAllKindsSucceedAfterStart: Math.max(...(['register', 'record', 'read'] as const).map((k) => succeededSince(upAt, k)[0]!.endedAt)) - upAt,
         });
-        // Nothing that started while the database was down (and ended before it was back) succeeded.
-        expect(outcomes.filter((o) => o.startedAt >= downAt && o.endedAt < upAt && o.ok)).toEqual([]);
+        // Nothing that started after the database was down and ended before it was started again succeeded.
+        expect(outcomes.filter((o) => o.startedAt >= downAt && o.endedAt < restartAt && o.ok)).toEqual([]);
       }
     } finally {
       running = false;
