@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { DirectoryError, readDirectoryFile } from '../gateway/directory/registry-directory.js';
 import { startGateway } from '../gateway/gateway-server.js';
 import { createLogger, rootLogger, setRootLogger } from '../lib/logging/logger.js';
+import { installProcessGuard } from '../lib/server/process-guard.js';
 import { exitOnFailure, stopOnSignals } from '../lib/server/shutdown.js';
 import { identityFromEnv } from '../gateway/identity/identity-from-env.js';
 import { exampleQueries } from './demo/examples.js';
@@ -19,6 +20,7 @@ import { reportReady } from './ready-message.js';
  */
 setRootLogger(createLogger({ name: 'gateway' }));
 const log = rootLogger();
+installProcessGuard(log);
 const { values } = parseArgs({ options: { home: { type: 'string' }, examples: { type: 'boolean', default: false } } });
 const home = values.home ? (JSON.parse(values.home) as object) : undefined;
 const directoryFile = process.env.DIRECTORY_FILE?.trim() || (home ? undefined : 'config/registries.json');

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { databaseConfigFromEnv, openDatabase } from '../lib/database/database.js';
 import { createLogger, rootLogger, setRootLogger } from '../lib/logging/logger.js';
 import { DATA_SUBGRAPHS, NODE_SUBGRAPHS, type NodeSubgraphName } from '../lib/schema/contract.js';
+import { installProcessGuard } from '../lib/server/process-guard.js';
 import { exitOnFailure, stopOnSignals } from '../lib/server/shutdown.js';
 import { startRegistryNode } from '../subgraphs/registry-node.js';
 import { DEFAULT_REGISTRY_PORT, hostFrom, parsePort, subgraphPorts } from './process-defaults.js';
@@ -19,6 +20,7 @@ import { reportReady } from './ready-message.js';
 const usage = `usage: npm run registry -- --country DE [--port 5000] [--name "German registry"] [--data-dir data/registry-DE] [--database-url postgres://...] [--demo] [--only <${NODE_SUBGRAPHS.join('|')}>]`;
 setRootLogger(createLogger({ name: 'registry-node' }));
 const log = rootLogger();
+installProcessGuard(log);
 const env = process.env;
 const { values } = parseArgs({
   options: {

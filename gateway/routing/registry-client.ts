@@ -253,7 +253,7 @@ function isGraphQLResponse(value: unknown): value is GatewayResponse {
 }
 
 /** Extension keys a registry may pass to clients; anything else (stack traces, bodies) is dropped. */
-const PUBLIC_EXTENSIONS = new Set(['code', 'problems', 'input', 'country', 'codes', 'max', 'status', 'index', 'field', 'refusals', 'rule', 'roles', 'enterprise']);
+const PUBLIC_EXTENSIONS = new Set(['code', 'problems', 'input', 'country', 'codes', 'max', 'status', 'index', 'field', 'refusals', 'rule', 'roles', 'enterprise', 'writeOutcome']);
 
 export function sanitizeError(error: GraphQLFormattedError): GraphQLFormattedError {
   const extensions = Object.fromEntries(Object.entries(error?.extensions ?? {}).filter(([key]) => PUBLIC_EXTENSIONS.has(key)));

@@ -4,10 +4,11 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql, type Dialect, type LogEvent } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Dialect, type LogEvent, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import { rootLogger } from '../logging/logger.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { DatabaseUnavailableError, isConnectionError, type WriteOutcome } from './database-unavailable.js';
 
 /** `url` = Postgres connection string; else PGlite at `dataDir`, or in memory when omitted. */
 export interface DatabaseConfig {
@@ -98,8 +99,12 @@ const PGLITE_ALIGNED_OIDS = [
 
 // ---------------------------------------------------------------------------
 
-/** A connection failure whose message already names the server. */
-class UnreachableError extends Error {}
+/** A connection failure whose message already names the server; nothing reached the database. */
+class UnreachableError extends DatabaseUnavailableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'NOT_APPLIED', options);
+  }
+}
 
 /** Statement listeners plus the Kysely factory shared by both backends. */
 class DatabaseBase implements Database {
@@ -223,17 +228,24 @@ async function openPostgres(url: string): Promise<Database> {
           : textParser(oid)) as typeof pg.types.getTypeParser,
     },
   });
-  // Without a listener an idle client's error (server restart, network drop)
-  // is an unhandled 'error' event and crashes the process.
-  pool.on('error', (err) => rootLogger().error({ err, database: describe }, 'database idle client error'));
+  // Without listeners a client's 'error' (server restart, network drop) is an unhandled 'error'
+  // event and crashes the process: the pool's covers idle clients, the one added on 'connect'
+  // covers checked-out ones. Either way pg marks the client unusable and the pool drops it on
+  // release, so the next checkout opens a fresh connection: the pool recovers by itself.
+  pool.on('error', () => {}); // idle clients: logged by their own listener below
+  pool.on('connect', (client) => {
+    client.on('error', (err) => rootLogger().warn({ err, database: describe }, 'database connection lost'));
+  });
 
   // Handed to every forSchema Kysely: they share the pool, and their
   // destroy() must not end it (close() does, once).
   const sharedPool = {
     connect: async () => {
       try {
-        return await pool.connect();
+        return trackedClient(await pool.connect(), describe);
       } catch (err) {
+        // Used after close(): our own mistake (a request outliving its node), not an outage.
+        if (pool.ending) throw new Error(`${describe} is closed`, { cause: err });
         throw new UnreachableError(`Cannot connect to ${describe}: ${errorText(err)}`, { cause: err });
       }
     },
@@ -253,6 +265,40 @@ async function openPostgres(url: string): Promise<Database> {
     throw err;
   }
   return database;
+}
+
+/**
+ * A checked-out client whose connection errors become DatabaseUnavailableError, with what a lost
+ * connection means for the data: a transaction the server rolls back saved nothing, a COMMIT or an
+ * autocommit write may have been saved. Fresh per checkout, so its transaction state is this use's.
+ */
+/** Statements that may have saved something when run outside a transaction (`with` may hide a write). */
+const AUTOCOMMIT_WRITE = /^(insert|update|delete|merge|with|call|do|copy|create|alter|drop|truncate|grant|revoke|comment)\b/;
+
+function trackedClient(client: pg.PoolClient, describe: string): PostgresPoolClient {
+  let inTransaction = false;
+  let outcome: WriteOutcome | undefined; // sticky: the rollback that follows a lost commit must not hide it
+  const tracked = {
+    async query(text: string, values?: readonly unknown[]) {
+      const statement = text.trimStart().slice(0, 20).toLowerCase();
+      try {
+        const result = await client.query(text, values as unknown[] | undefined);
+        if (/^(begin|start transaction)/.test(statement)) inTransaction = true;
+        if (/^(commit|rollback|end)\b/.test(statement)) inTransaction = false;
+        return result;
+      } catch (err) {
+        if (!isConnectionError(err)) throw err;
+        const commit = /^(commit|end)\b/.test(statement);
+        outcome ??= commit || (!inTransaction && AUTOCOMMIT_WRITE.test(statement)) ? 'UNKNOWN' : 'NOT_APPLIED';
+        throw new DatabaseUnavailableError(`Lost the connection to ${describe}: ${errorText(err)}`, outcome, { cause: err });
+      }
+    },
+    release(err?: Error | boolean) {
+      client.release(err);
+    },
+  };
+  // No cursor is configured (see pglite-dialect.ts), so only the (sql, parameters) form is ever called.
+  return tracked as unknown as PostgresPoolClient;
 }
 
 function poolMaxFromEnv(): number {

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { findDatabaseUnavailable } from '../database/database-unavailable.js';
 import { REGISTRY_ERROR_CODES } from '../errors.js';
 import { rootLogger, type Logger } from '../logging/logger.js';
 
@@ -22,7 +23,16 @@ function isOurs(code: unknown): code is string {
 
 /** Apollo's formatError: masking only. It gets no request context, so it logs nothing. */
 export function maskInternalErrors() {
-  return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
+  return (formatted: GraphQLFormattedError, error?: unknown): GraphQLFormattedError => {
+    // A lost database is not a bug: say so (without host or SQL), and whether the write may have been saved.
+    const unavailable = findDatabaseUnavailable(error);
+    if (unavailable) {
+      return {
+        message: unavailable.publicMessage,
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: 'REGISTRY_UNAVAILABLE', writeOutcome: unavailable.outcome },
+      };
+    }
     if (isOurs(formatted.extensions?.code)) {
       // serviceName is gateway topology, not something a client should code against.
       const { stacktrace: _stack, serviceName: _service, ...extensions } = formatted.extensions ?? {};
@@ -56,6 +66,8 @@ export function logRequestErrors<TContext extends { log?: Logger }>(): ApolloSer
 function logOne(log: Logger, error: GraphQLError): void {
   const code = error.extensions?.code;
   const path = error.path?.join('.');
+  const unavailable = findDatabaseUnavailable(error);
+  if (unavailable) return void log.warn({ err: unavailable, path, writeOutcome: unavailable.outcome }, 'database unavailable');
   // The cause of an unavailable dependency is logged where the call failed; this is the request's view.
   if (code === 'REGISTRY_UNAVAILABLE') return void log.warn({ code, path }, error.message);
   if (isOurs(code)) return void log.info({ code, path }, error.message);

@@ -47,7 +47,7 @@ export function httpSiblingClient(
             caller: { subject: `node:${signing.country}`, role: 'authority', country: signing.country },
           })
         : {};
-      let body: { data?: { _entities?: (T | null)[] }; errors?: { message: string }[] };
+      let body: { data?: { _entities?: (T | null)[] }; errors?: { message: string; extensions?: { code?: unknown } }[] };
       try {
         const response = await fetch(url, {
           method: 'POST',
@@ -61,9 +61,10 @@ export function httpSiblingClient(
         throw registryError('REGISTRY_UNAVAILABLE', `the ${subgraph} service of this registry did not answer; nothing was written`);
       }
       const entities = body.data?._entities;
-      if (!entities || entities.length !== codes.length) {
-        context.log.error({ subgraph, errors: body.errors }, 'sibling lookup returned no entities');
-        throw registryError('REGISTRY_UNAVAILABLE', `the ${subgraph} service of this registry failed; nothing was written`);
+      // A null next to errors means "could not look", never "not registered": the whole write is refused.
+      if (!entities || entities.length !== codes.length || (body.errors?.length ?? 0) > 0) {
+        context.log.error({ subgraph, errors: body.errors }, 'sibling lookup failed: errors in the answer');
+        throw registryError('REGISTRY_UNAVAILABLE', `the ${subgraph} service of this registry could not answer; nothing was written`);
       }
       return entities;
     },
