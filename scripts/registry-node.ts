@@ -69,7 +69,7 @@ stopOnSignals(async () => {
   await database.close();
 });
 log.info(`${only ?? 'registry node'} of ${country} on ${databaseConfig.url ? 'Postgres' : `embedded PGlite in ${databaseConfig.dataDir ?? 'memory'}`}: ${Object.values(node.urls).join(', ')}`);
-if (values.demo) await seedPartner(node.urls, country);
+if (values.demo) await seedPartner(node, country).catch(exitOnFailure('seed the demo data'));
 
 if (process.send) {
   // Forked by `npm start`: the launcher builds the gateway's directory from this.
@@ -84,16 +84,20 @@ ${JSON.stringify({ registries: [{ name: node.node.name, countries: [country], ho
 `);
 }
 
-/** A partner's own data goes to its own node; the home gateway only ever writes home. */
-async function seedPartner(urls: Partial<Record<string, string>>, cc: string): Promise<void> {
-  const post = async (url: string, query: string, variables: object) => {
-    const body = (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) })).json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
+/**
+ * A partner's own data goes to its own node; the home gateway only ever writes home. Written in-process as
+ * the node itself: no credential is needed, and none is opened on the network.
+ */
+async function seedPartner(running: typeof node, cc: string): Promise<void> {
+  const post = async (subgraph: NodeSubgraphName, query: string, variables: Record<string, unknown>) => {
+    const body = await running.execute(subgraph, query, variables);
     const errors = body.errors?.filter((e) => e.extensions?.code !== 'ALREADY_REGISTERED') ?? [];
     if (errors.length) throw new Error(errors.map((e) => e.message).join('; '));
     return body;
   };
-  await post(urls.enterprises!, 'mutation($c: ID!) { registerEnterprise(input: { code: $c, name: "Partner Robotics" }) { code } }', { c: `${cc}PRTN` });
-  await post(urls['product-models']!, 'mutation($c: ID!) { registerProductModel(input: { code: $c, name: "P1", category: "humanoid" }) { code } }', { c: `${cc}PRTNP10001` });
-  const units = await post(urls.units!, 'mutation($m: ID!) { registerUnits(input: { model: $m, count: 10 }) { code } }', { m: `${cc}PRTNP10001` });
+  await post('enterprises', 'mutation($c: ID!) { registerEnterprise(input: { code: $c, name: "Partner Robotics" }) { code } }', { c: `${cc}PRTN` });
+  await post('product-models', 'mutation($c: ID!) { registerProductModel(input: { code: $c, name: "P1", category: "humanoid" }) { code } }', { c: `${cc}PRTNP10001` });
+  // requestKey: a second --demo start answers the same ten units instead of issuing ten more.
+  const units = await post('units', 'mutation($m: ID!) { registerUnits(input: { model: $m, count: 10, requestKey: "demo-seed" }) { code } }', { m: `${cc}PRTNP10001` });
   if ((units as { data?: unknown }).data) console.log(`demo: 10 units of model ${cc}PRTNP10001, e.g. ${cc}PRTNP10001${'1'.padStart(17, '0')}`);
 }

@@ -3,10 +3,9 @@ import { rootLogger, type Logger } from '../lib/logging/logger.js';
 import { nonceStoreFromEnv } from '../lib/security/nonce-store.js';
 import { SIGNING_SECRET_ENV, signingFromEnv, type SigningOptions } from '../lib/security/signing-secret.js';
 import type { NodeSubgraphName } from '../lib/schema/contract.js';
-import type { RunningServer } from '../lib/server/http-server.js';
 import { httpSiblingClient } from '../lib/subgraph/sibling-client.js';
 import type { NodeIdentity, SubgraphModule } from '../lib/subgraph/subgraph-module.js';
-import { startSubgraph } from '../lib/subgraph/subgraph-server.js';
+import { startSubgraph, type RunningSubgraph } from '../lib/subgraph/subgraph-server.js';
 import { auditSubgraph } from './audit/index.js';
 import { enterprisesSubgraph } from './enterprises/index.js';
 import { lifecycleSubgraph } from './lifecycle/index.js';
@@ -40,6 +39,11 @@ export interface RegistryNodeOptions {
 export interface RunningNode {
   node: NodeIdentity;
   urls: Partial<Record<NodeSubgraphName, string>>;
+  /**
+   * Runs an operation on one of its subgraphs in this process, as the node itself (`node:<country>`, with
+   * the authority's rights): how a node seeds its own demo data without opening a door on the network.
+   */
+  execute(subgraph: NodeSubgraphName, query: string, variables?: Record<string, unknown>): ReturnType<RunningSubgraph['execute']>;
   stop(): Promise<void>;
 }
 
@@ -54,7 +58,8 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
   }
   const nonces = nonceStoreFromEnv();
   const siblings = httpSiblingClient(() => urls, signing && { ...signing, country: options.node.country });
-  const servers: RunningServer[] = [];
+  const servers: RunningSubgraph[] = [];
+  const byName = new Map<NodeSubgraphName, RunningSubgraph>();
   const names = options.only ?? (Object.keys(SUBGRAPH_MODULES) as NodeSubgraphName[]);
   try {
     // Sequential: migrations of one database should not race each other's locks at start-up.
@@ -70,6 +75,7 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
         logger: options.logger,
       });
       servers.push(server);
+      byName.set(name, server);
       urls[name] = server.url;
     }
   } catch (error) {
@@ -77,9 +83,15 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
     await nonces.close();
     throw error;
   }
+  const self = { subject: `node:${options.node.country}`, role: 'authority' as const, country: options.node.country };
   return {
     node: options.node,
     urls,
+    execute(subgraph, query, variables) {
+      const server = byName.get(subgraph);
+      if (!server) throw new Error(`the ${subgraph} subgraph does not run in this process`);
+      return server.execute(query, variables, self);
+    },
     async stop() {
       await Promise.all(servers.map((s) => s.stop()));
       await nonces.close();

@@ -314,3 +314,33 @@ describe.skipIf(ONCE_IN_CI)('stopOnSignals (lib/server/shutdown.ts) in a real pr
     expect(await p.exited).toBe(EXIT_CODES.forced);
   });
 });
+
+describe.skipIf(ONCE_IN_CI)('npm run registry -- --demo (scripts/registry-node.ts)', { timeout: 120_000 }, () => {
+  it('seeds a partner node of its own as the node itself, and a restart answers the same demo units (issued under one request key)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'registry-demo-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, NODE_SIGNING_SECRET: '', LOG_LEVEL: 'error' };
+    delete env.VITEST;
+    delete env.DATABASE_URL;
+    // Runs the node until it prints its directory entry; returns what it printed.
+    const run = async () => {
+      const child = spawn(process.execPath, [join(root, 'dist/scripts/registry-node.js'), '--country', 'DE', '--port', '0', '--demo'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      let printed = '';
+      for await (const line of createInterface({ input: child.stdout! })) {
+        printed += `${line}\n`;
+        if (line.startsWith('}')) break;
+      }
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      return printed;
+    };
+    try {
+      const first = await run();
+      expect(first).toContain('demo: 10 units of model DEPRTNP10001');
+      const again = await run();
+      expect(again).toContain('demo: 10 units of model DEPRTNP10001, e.g. DEPRTNP1000100000000000000001');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { Caller } from '../server/request-context.js';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -46,7 +48,7 @@ function pingWithin(database: Database, ms: number): Promise<void> {
 export async function startSubgraph<DB, L, R extends object>(
   module: SubgraphModule<DB, L, R>,
   options: SubgraphServerOptions,
-): Promise<RunningServer> {
+): Promise<RunningSubgraph> {
   const db = options.database.forSchema<DB>(module.schema);
   await migrateSchema(db, module.schema, module.migrations);
   const deps: SubgraphDeps<DB> = { node: options.node, db, siblings: options.siblings };
@@ -60,7 +62,8 @@ export async function startSubgraph<DB, L, R extends object>(
     formatError: maskInternalErrors(),
     stopOnTerminationSignals: false, // lib/server/shutdown.ts drains then exits 0; Apollo's would re-kill
   });
-  return startGraphQLServer(
+  const log = (options.logger ?? rootLogger()).child({ service: module.name, country: options.node.country });
+  const server = await startGraphQLServer(
     {
       apollo,
       context: async (request) => ({ ...request, loaders: module.loaders(deps) }),
@@ -68,9 +71,24 @@ export async function startSubgraph<DB, L, R extends object>(
       verifyRequest: options.signing
         ? requestVerifier({ secret: options.signing.secret, nonces: options.nonces ?? memoryNonceStore() })
         : undefined,
-      log: (options.logger ?? rootLogger()).child({ service: module.name, country: options.node.country }),
+      log,
     },
     options.port ?? 0,
     options.host,
   );
+  return {
+    ...server,
+    // In-process, never over the network: the node's own process acting as itself (its demo data, say).
+    async execute(query, variables, caller) {
+      const requestId = `local-${randomUUID()}`;
+      const context = { requestId, caller, log: log.child({ requestId }), loaders: module.loaders(deps) } as SubgraphContext<L>;
+      const response = await apollo.executeOperation({ query, variables }, { contextValue: context });
+      return response.body.kind === 'single' ? response.body.singleResult : { errors: [{ message: 'incremental delivery is not used here' }] };
+    },
+  };
+}
+
+export interface RunningSubgraph extends RunningServer {
+  /** Runs an operation in this process as `caller`, through the same schema and rights as a request. */
+  execute(query: string, variables: Record<string, unknown> | undefined, caller: Caller | null): Promise<{ data?: unknown; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }>;
 }
