@@ -102,17 +102,22 @@ export class RegistryClient {
     const registry = this.gate.entryFor(directoryEntry);
     if (refusal || !registry) throw new RegistryUnavailableError(directoryEntry, refusal ?? 'it has not passed the conformance check yet');
     return this.post(
-      { key: registry.name, url: registry.subgraphs[subgraph], headers: registry.headers, limits: registry.limits, signing: registry.signing ?? (registry.home ? this.homeSigning : undefined) },
+      this.targetOf(registry, registry.name, registry.subgraphs[subgraph]),
       options,
       `${subgraph} of "${registry.name}"`,
     );
+  }
+
+  /** One of a registry's endpoints, with its credentials, limits and signature (its own, or the home node's). */
+  private targetOf(registry: RegistryEntry, key: string, url: string): Target {
+    return { key, url, headers: registry.headers, limits: registry.limits, signing: registry.signing ?? (registry.home ? this.homeSigning : undefined) };
   }
 
   /** To the home node's audit subgraph, with the home registry's guard, credentials and signature. */
   async sendToAudit(registry: RegistryEntry, options: ProcessOptions): Promise<GatewayResponse> {
     if (!registry.audit) throw new RegistryUnavailableError(registry, 'its directory entry names no audit subgraph');
     return this.post(
-      { key: `audit:${registry.name}`, url: registry.audit, headers: registry.headers, limits: registry.limits, signing: registry.signing ?? (registry.home ? this.homeSigning : undefined) },
+      this.targetOf(registry, `audit:${registry.name}`, registry.audit),
       options,
       `audit of "${registry.name}"`,
     );

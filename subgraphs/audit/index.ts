@@ -1,6 +1,6 @@
 import { registryError } from '../../lib/errors.js';
 import { MAX_CODES_PER_REQUEST } from '../../lib/limits/request-limits.js';
-import { encodeCursor, pageLimit, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { resolvePage, type PageArgs } from '../../lib/subgraph/pagination.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import { appendEntries, countEntries, listEntries, type AuditFilter } from './audit-repository.js';
 import type { AuditDb, AuditEntryRow, NewAuditEntry } from './audit-table.js';
@@ -44,14 +44,14 @@ export const auditSubgraph = {
   resolvers: ({ db }: { db: Kysely<AuditDb> }) => ({
     DateTime,
     Query: {
-      async auditLog(_: unknown, args: PageArgs & { filter?: AuditFilterInput | null }) {
-        const limit = pageLimit(args.first);
-        const before = readCursor(args.after);
+      auditLog(_: unknown, args: PageArgs & { filter?: AuditFilterInput | null }) {
         const filter = readFilter(args.filter);
-        const [rows, total] = await Promise.all([listEntries(db, filter, before, limit + 1), countEntries(db, filter)]);
-        const nodes = rows.slice(0, limit);
-        const edges = nodes.map((row) => ({ cursor: encodeCursor(String(row.id)), node: row }));
-        return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: total };
+        // Newest first: the cursor is the id the next page starts below.
+        return resolvePage(
+          args,
+          { rows: (before, limit) => listEntries(db, filter, before, limit), count: () => countEntries(db, filter), position: (row) => String(row.id) },
+          readCursor,
+        );
       },
     },
     Mutation: {
