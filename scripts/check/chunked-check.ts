@@ -114,7 +114,8 @@ async function sendWithRetry(codes: string[], options: CheckOptions, gate: Pause
     if (attempt.rateLimited) {
       if (++rateLimitWaits > policy.maxRateLimitWaits) return { kind: 'fail', problem: attempt.problem };
       const wait = attempt.retryAfterMs ?? backoffDelay(Math.min(rateLimitWaits, 6), policy);
-      if (gate.remaining() < wait) options.onNotice?.(`${attempt.problem.code}: waiting ${formatSeconds(wait)} as the gateway asks (Retry-After)`);
+      // Workers refused together report one pause, not one each.
+      if (wait - gate.remaining() > 1000) options.onNotice?.(`${attempt.problem.code}: waiting ${formatSeconds(wait)} as the gateway asks (Retry-After)`);
       gate.pause(wait);
       continue;
     }

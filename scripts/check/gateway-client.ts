@@ -118,7 +118,7 @@ export class HttpGatewayClient implements GatewayClient {
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const message = (error as Error).name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : cause?.code ?? cause?.message ?? (error as Error).message;
-      return { kind: 'retry', problem: { code: 'NETWORK_ERROR', message: `${this.options.url}: ${message}` }, rateLimited: false, retryAfterMs: null };
+      return { kind: 'retry', problem: { code: 'NETWORK_ERROR', message }, rateLimited: false, retryAfterMs: null };
     }
     const payload = parseJson(text);
     const first = payload?.errors?.[0];
