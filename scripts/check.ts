@@ -59,11 +59,7 @@ async function check(command: CheckCommand, text: string, out: number | null, lo
   }
 
   const distinct = new Set(entries.map((e) => dedupeKey(e.input))).size;
-  const source = command.file ?? 'stdin';
-  log(
-    `checking ${count(entries.length)} codes (${count(distinct)} distinct) from ${source} (${format}) at ${command.url}, ` +
-      `${command.authorization ? 'with a token' : 'anonymously'}; answering registry ${facts.extendedVerification ? 'from the gateway' : "from the code's country"}\n`,
-  );
+  log(`checking ${count(entries.length)} codes (${count(distinct)} distinct) from ${command.file ?? 'stdin'} (${format}) at ${command.url}, ${command.authorization ? 'with a token' : 'anonymously'}\n`);
   const started = Date.now();
   const progress = command.quiet ? null : new Progress({ total: entries.length, write: log, tty: process.stderr.isTTY === true, columns: process.stderr.columns });
   const outcomes = await checkCodes(
