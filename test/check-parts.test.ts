@@ -1,9 +1,11 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkCodes, splitIntoChunks, type Outcome } from '../scripts/check/chunked-check.js';
 import { parseCheckCommand, UsageError } from '../scripts/check/check-options.js';
 import { formatCsvRecord, parseCsv } from '../scripts/check/csv.js';
-import type { Attempt, GatewayClient, Verification } from '../scripts/check/gateway-client.js';
+import { HttpGatewayClient, type Attempt, type GatewayClient, type Verification } from '../scripts/check/gateway-client.js';
 import { detectFormat, ManifestError, readManifest } from '../scripts/check/manifest-reader.js';
 import { Progress } from '../scripts/check/progress.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from '../scripts/check/retry.js';
@@ -282,5 +284,75 @@ describe('progress', () => {
     expect(out).toContain('\r\x1b[K[####################--------------------] 50/100 codes (50%), 50 codes/s, ETA 1.0 s');
     expect(out).toContain('\r\x1b[Ka notice\n');
     expect(out.endsWith('\n')).toBe(true);
+  });
+});
+
+describe('gateway client', () => {
+  /** A stand-in gateway answering each request with `answer(body)`; records what it was asked. */
+  async function cannedGateway(answer: (body: { query: string; variables: { codes?: string[] } }) => unknown) {
+    const queries: string[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c) => (text += c));
+      req.on('end', () => {
+        const body = JSON.parse(text);
+        queries.push(body.query);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer(body)));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}/graphql`, queries, stop: () => new Promise((resolve) => server.close(resolve)) };
+  }
+  const registries = [{ country: 'CN', name: 'CN registry' }];
+
+  it('uses input, canonical and answeredBy when the gateway has them, and refuses an answer about another code', async () => {
+    let swap = false;
+    const gateway = await cannedGateway(({ variables }) => ({
+      data: {
+        registries,
+        verifyMany: (variables.codes ?? []).map((input, i) => ({
+          code: input.toUpperCase(),
+          input: swap && i === 0 ? 'CNSOMETHINGELSE' : input,
+          canonical: input.toUpperCase(),
+          verdict: 'ADMIT',
+          reasons: [],
+          answeredBy: { country: 'CN', name: 'CN registry (partner node)' },
+        })),
+      },
+    }));
+    try {
+      const client = new HttpGatewayClient({ url: gateway.url, authorization: null, timeoutMs: 5000 });
+      expect(await client.start()).toEqual({ kind: 'ok', value: { registries, extendedVerification: true } });
+      const answer = await client.verifyMany([ADMIT_CODE.toLowerCase()]);
+      expect(answer).toMatchObject({ kind: 'ok', value: [{ canonical: ADMIT_CODE, answeredBy: { name: 'CN registry (partner node)' } }] });
+      expect(gateway.queries.at(-1)).toContain('answeredBy { country name }');
+      swap = true;
+      expect(await client.verifyMany([ADMIT_CODE])).toMatchObject({ kind: 'retry', problem: { code: 'BAD_ANSWER' } });
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it('falls back to the older Verification fields when the gateway does not know the new ones', async () => {
+    // This one also answers in reverse order.
+    const gateway = await cannedGateway(({ query, variables }) =>
+      query.includes('answeredBy')
+        ? { errors: [{ message: 'Cannot query field "input" on type "Verification".', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] }
+        : { data: { registries, verifyMany: [...(variables.codes ?? [])].reverse().map((c) => ({ code: c, verdict: 'REFUSE', reasons: [{ code: 'STOLEN', message: 'stolen' }] })) } },
+    );
+    try {
+      const client = new HttpGatewayClient({ url: gateway.url, authorization: null, timeoutMs: 5000 });
+      expect(await client.start()).toEqual({ kind: 'ok', value: { registries, extendedVerification: false } });
+      expect(await client.verifyMany([STOLEN_CODE])).toEqual({
+        kind: 'ok',
+        value: [{ code: STOLEN_CODE, canonical: STOLEN_CODE, verdict: 'REFUSE', reasons: [{ code: 'STOLEN', message: 'stolen' }], answeredBy: null }],
+      });
+      // Answers are matched by position here, so answers in another order are refused, not misplaced.
+      expect(await client.verifyMany([STOLEN_CODE, ADMIT_CODE])).toMatchObject({ kind: 'retry', problem: { code: 'BAD_ANSWER' } });
+    } finally {
+      await gateway.stop();
+    }
   });
 });
