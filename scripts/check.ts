@@ -1,4 +1,5 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { checkCodes, dedupeKey } from './check/chunked-check.js';
 import { HELP, parseCheckCommand, UsageError, type CheckCommand } from './check/check-options.js';
@@ -25,9 +26,11 @@ export async function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.
       process.stdout.write(`${HELP}\n`);
       return 0;
     }
-    text = readInput(command.file);
+    // npm runs scripts in the package folder: paths are the user's, relative to where npm was started.
+    const base = env.INIT_CWD ?? process.cwd();
+    text = readInput(command.file === null ? null : resolve(base, command.file), command.file);
     // Opened now, so a wrong path is a usage error before the first request rather than after the last.
-    if (command.out !== null) out = openOutput(command.out);
+    if (command.out !== null) out = openOutput(resolve(base, command.out), command.out);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     log(`check: ${error.message}\nRun with --help for usage.\n`);
@@ -70,7 +73,11 @@ async function check(command: CheckCommand, text: string, out: number | null, lo
   const rows = buildRows(entries, outcomes, facts.registries);
   const written = command.out?.toLowerCase().endsWith('.json') ? formatJson(rows) : formatCsv(rows);
   if (out !== null) writeSync(out, written);
-  else await new Promise<void>((resolve, reject) => process.stdout.write(written, (error) => (error ? reject(error) : resolve())));
+  else {
+    // A reader that stops early (`| head`) is not an error of the check: the summary still says what was found.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => log(error.code === 'EPIPE' ? '' : `check: stdout: ${error.message}\n`));
+    await new Promise<void>((resolve) => process.stdout.write(written, () => resolve()));
+  }
 
   const exitCode = exitCodeFor(rows);
   log(formatSummary(rows, distinct, Date.now() - started));
@@ -90,20 +97,20 @@ async function startClient(client: HttpGatewayClient, policy: RetryPolicy, log: 
   }
 }
 
-function readInput(file: string | null): string {
-  if (file === null && process.stdin.isTTY) throw new UsageError('no manifest: name a file, or pipe codes in (with - or no file)');
+function readInput(path: string | null, given: string | null): string {
+  if (path === null && process.stdin.isTTY) throw new UsageError('no manifest: name a file, or pipe codes in (with - or no file)');
   try {
-    return readFileSync(file ?? 0, 'utf8');
+    return readFileSync(path ?? 0, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read the manifest ${file ?? 'from stdin'}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(`cannot read the manifest ${given ?? 'from stdin'}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
 
-function openOutput(path: string): number {
+function openOutput(path: string, given: string): number {
   try {
     return openSync(path, 'w');
   } catch (error) {
-    throw new UsageError(`cannot write --out ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(`cannot write --out ${given}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
 

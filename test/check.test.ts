@@ -46,6 +46,7 @@ function runCli(args: string[], stdin = ''): Promise<Run> {
   const env = { ...process.env };
   delete env.REGISTRY_TOKEN;
   delete env.REGISTRY_URL;
+  delete env.INIT_CWD; // set under `npm test`; the CLI resolves paths against it as npm's cwd
   const child = spawn(process.execPath, [cli, ...args], { cwd: folder, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
