@@ -125,6 +125,21 @@ describe('npm run check against a federation', () => {
     }
   });
 
+  it('sends again the codes answered REGISTRY_UNAVAILABLE inside a good answer', async () => {
+    const proxy = await startFlakyProxy(fed.gateway.url, [], (answer) => {
+      Object.assign(answer.data.verifyMany[1], { verdict: 'UNKNOWN', reasons: [{ code: 'REGISTRY_UNAVAILABLE', message: 'registry CN did not answer' }] });
+      return answer;
+    });
+    try {
+      const run = await runCli([file('unavailable.txt', `${admit.join('\n')}\n`), '--url', proxy.url, '--backoff', '0']);
+      expect(run.code).toBe(0);
+      expect(parseCsv(run.stdout).slice(1).map((r) => r.fields[3])).toEqual(['ADMIT', 'ADMIT', 'ADMIT']);
+      expect(proxy.sent).toEqual([admit, [admit[1]]]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('turns a chunk that keeps failing into FAILED rows, and exits 2', async () => {
     const proxy = await startFlakyProxy(fed.gateway.url, Array.from({ length: 3 }, () => ({ status: 502, body: 'bad gateway' })));
     try {
@@ -167,16 +182,24 @@ describe('npm run check usage errors', () => {
 
 /**
  * A proxy in front of the gateway that gives the scripted answers to the first verifyMany requests (the
- * CLI's start-up call passes through), then forwards everything.
+ * CLI's start-up call passes through), then forwards everything; `tamper` rewrites the first forwarded
+ * verifyMany answer. `sent` records the codes of every forwarded verifyMany.
  */
-async function startFlakyProxy(target: string, script: { status: number; headers?: Record<string, string>; body: string }[]) {
+async function startFlakyProxy(
+  target: string,
+  script: { status: number; headers?: Record<string, string>; body: string }[],
+  tamper?: (answer: any) => unknown,
+) {
   const answered: number[] = [];
+  const sent: string[][] = [];
   const pending = [...script];
+  let tampered = false;
   const server: Server = createServer((req, res) => {
     let text = '';
     req.on('data', (c) => (text += c));
     req.on('end', async () => {
-      const scripted = text.includes('CheckManifest') ? pending.shift() : undefined;
+      const isCheck = text.includes('CheckManifest');
+      const scripted = isCheck ? pending.shift() : undefined;
       if (scripted) {
         answered.push(scripted.status);
         res.writeHead(scripted.status, { 'content-type': 'application/json', ...scripted.headers });
@@ -184,15 +207,24 @@ async function startFlakyProxy(target: string, script: { status: number; headers
         return;
       }
       const upstream = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
-      if (text.includes('CheckManifest')) answered.push(upstream.status);
+      let body = await upstream.text();
+      if (isCheck) {
+        answered.push(upstream.status);
+        sent.push(JSON.parse(text).variables.codes);
+        if (tamper && !tampered) {
+          tampered = true;
+          body = JSON.stringify(tamper(JSON.parse(body)));
+        }
+      }
       res.writeHead(upstream.status, { 'content-type': 'application/json' });
-      res.end(await upstream.text());
+      res.end(body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
     answered,
+    sent,
     async stop() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
