@@ -16,6 +16,7 @@ import { buildRows, formatCsv, formatJson } from '../scripts/check/verdict-rows.
 
 const ADMIT_CODE = 'CNHMRBH1A00100000000000000002';
 const STOLEN_CODE = 'CNHMRBH1A00100000000000000007';
+const SCRAPPED_CODE = 'CNHMRBH1A00100000000000000008';
 
 describe('CSV', () => {
   it('reads quoted fields with commas, doubled quotes and line breaks, and keeps line numbers across blank lines', () => {
@@ -220,20 +221,23 @@ describe('rows, writers and the exit code', () => {
     { line: 3, input: 'CN-BAD' },
     { line: 5, input: STOLEN_CODE },
     { line: 6, input: ADMIT_CODE },
+    { line: 7, input: SCRAPPED_CODE },
   ];
   const outcomes = new Map<string, Outcome>([
     [ADMIT_CODE, { kind: 'verified', verification: verified(ADMIT_CODE) }],
     ['CNBAD', { kind: 'verified', verification: { ...verified('CN-BAD', 'REFUSE', ['MALFORMED_CODE']), canonical: null } }],
     [STOLEN_CODE, { kind: 'failed', problem: { code: 'HTTP_503', message: 'HTTP 503' } }],
+    [SCRAPPED_CODE, { kind: 'verified', verification: verified(SCRAPPED_CODE, 'UNKNOWN', ['REGISTRY_UNAVAILABLE']) }],
   ]);
   const rows = buildRows(entries, outcomes, [{ country: 'CN', name: 'China, national' }]);
 
-  it('gives one row per entry in manifest order, the registry from the code when the gateway does not say', () => {
+  it('gives one row per entry in manifest order, the registry from the code\'s country when the gateway does not say', () => {
     expect(rows.map((r) => [r.line, r.code, r.verdict, r.registry?.country ?? null])).toEqual([
       [2, ADMIT_CODE, 'ADMIT', 'CN'],
       [3, '', 'REFUSE', null],
       [5, STOLEN_CODE, 'FAILED', null],
       [6, ADMIT_CODE, 'ADMIT', 'CN'],
+      [7, SCRAPPED_CODE, 'UNKNOWN', 'CN'], // the registry asked, though it could not answer
     ]);
   });
 
@@ -248,10 +252,11 @@ describe('rows, writers and the exit code', () => {
 
   it('exits 2 for any UNKNOWN or FAILED, else 1 for any REFUSE, else 0; the summary counts by verdict and reason', () => {
     expect(exitCodeFor(rows)).toBe(2);
-    expect(exitCodeFor(rows.filter((r) => r.verdict !== 'FAILED'))).toBe(1);
+    expect(exitCodeFor(rows.filter((r) => r.verdict !== 'FAILED'))).toBe(2);
+    expect(exitCodeFor(rows.filter((r) => r.verdict !== 'FAILED' && r.verdict !== 'UNKNOWN'))).toBe(1);
     expect(exitCodeFor(rows.filter((r) => r.verdict === 'ADMIT'))).toBe(0);
-    const summary = formatSummary(rows, 3, 2000);
-    expect(summary).toContain('checked 4 codes (3 distinct) in 2.0 s, 2 codes/s');
+    const summary = formatSummary(rows, 4, 2000);
+    expect(summary).toContain('checked 5 codes (4 distinct) in 2.0 s, 3 codes/s');
     expect(summary).toMatch(/ADMIT +2\n/);
     expect(summary).toMatch(/REFUSE +1 +MALFORMED_CODE 1\n/);
     expect(summary).toMatch(/FAILED +1 +HTTP_503 1\n/);

@@ -19,16 +19,19 @@ export interface VerdictRow {
   code: string;
   verdict: RowVerdict;
   reasons: { code: string; message: string }[];
-  /** The registry that answered; null when none did (malformed, unknown country, unavailable, failed). */
+  /**
+   * The registry that owns the code's country and was asked for the facts (as `Verification.answeredBy`:
+   * also when it could not answer); null for a malformed code, a country no registry serves, a FAILED row.
+   */
   registry: Registry | null;
 }
 
-// Reasons that mean no registry gave the facts behind the verdict.
-const UNANSWERED = new Set(['MALFORMED_CODE', 'UNKNOWN_COUNTRY', 'REGISTRY_UNAVAILABLE']);
+// Reasons that mean no registry was asked.
+const NO_REGISTRY = new Set(['MALFORMED_CODE', 'UNKNOWN_COUNTRY']);
 
 /**
  * `registries` names the registry for gateways without `Verification.answeredBy`: the one serving the
- * code's country segment, when the verdict rests on its facts.
+ * code's country segment, the same one answeredBy names.
  */
 export function buildRows(entries: readonly ManifestEntry[], outcomes: Map<string, Outcome>, registries: readonly Registry[]): VerdictRow[] {
   const byCountry = new Map(registries.map((r) => [r.country, r]));
@@ -39,8 +42,8 @@ export function buildRows(entries: readonly ManifestEntry[], outcomes: Map<strin
       return { line, input, code: parseCode(input).canonical ?? '', verdict: 'FAILED', reasons: [outcome.problem], registry: null };
     }
     const v = outcome.verification;
-    const answered = !v.reasons.some((r) => UNANSWERED.has(r.code));
-    const registry = v.answeredBy ?? (answered && v.canonical ? byCountry.get(v.canonical.slice(0, 2)) ?? null : null);
+    const asked = !v.reasons.some((r) => NO_REGISTRY.has(r.code));
+    const registry = v.answeredBy ?? (asked && v.canonical ? byCountry.get(v.canonical.slice(0, 2)) ?? null : null);
     return { line, input, code: v.canonical ?? '', verdict: v.verdict, reasons: v.reasons, registry };
   });
 }
