@@ -7,6 +7,7 @@ import { startSwitchableRegistry } from './support/fake-registry.js';
 import { startFederation, type Federation } from './support/federation.js';
 import { seedNode } from './support/seed-node.js';
 import { TEST_SIGNING } from './support/signing.js';
+import { publicBaseUrl } from '../gateway/passport/public-url.js';
 
 /**
  * The resolver and passport page (gateway/passport), over HTTP as a phone or a script meets it: messy
@@ -301,6 +302,13 @@ describe('passport pages and QR labels', () => {
       expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(await refused!.text()).toContain('rate limit of 6 points per 600 s reached for anonymous address');
     });
+  });
+
+  it('refuses a PUBLIC_URL that cannot make a link, naming the problem', () => {
+    expect(() => publicBaseUrl('registry.example.org')).toThrow('PUBLIC_URL "registry.example.org" is not an absolute URL');
+    expect(() => publicBaseUrl('ftp://registry.example.org')).toThrow('must use http or https');
+    expect(() => publicBaseUrl('https://registry.example.org/?x=1')).toThrow('must have no query, fragment or credentials');
+    expect(publicBaseUrl(' https://Registry.Example.org/customs/ '.trim())).toBe('https://registry.example.org/customs');
   });
 
   /** The banner's verdict word and the titles of its reasons. */

@@ -40,10 +40,10 @@ export function passportPage(facts: PassportFacts, qr: { url: string; svg: strin
 </header>
 ${verdictBanner(facts)}
 ${facts.code ? '' : codeProblems(facts)}
-<div class="grid">
+${facts.code ? html`<div class="grid">
   ${robotFacts(facts)}
   ${qr ? html`<figure class="qr">${trusted(qr.svg.replace('<svg ', `<svg role="img" aria-label="QR code of the resolver link" `))}<figcaption>${qr.url}</figcaption></figure>` : ''}
-</div>
+</div>` : ''}
 ${facts.unit ? recallList(facts.recalls) : ''}
 ${timeline(facts)}
 <footer>
@@ -96,8 +96,7 @@ function codeProblems(facts: PassportFacts): Markup {
 function robotFacts(facts: PassportFacts): Markup {
   const unit = facts.unit;
   if (!unit) {
-    const why = facts.code ? 'No unit details: the code is not registered, or its registry could not answer (see the verdict).' : 'No unit: the code is malformed.';
-    return html`<section class="facts"><h2>Robot</h2><p>${why}</p></section>`;
+    return html`<section class="facts"><h2>Robot</h2><p>No unit details: the code is not registered, or its registry could not answer (see the verdict).</p></section>`;
   }
   const model = unit.model;
   const maker = unit.enterprise;
