@@ -22,6 +22,10 @@ const VERDICT_GIST: Record<Verdict, string> = {
   UNKNOWN: 'Cannot be checked now: the registry that owns this code is unknown or did not answer.',
 };
 
+// On paper the sheet must hold: the first open recalls and the latest timeline entries (the page has all).
+const PRINTED_RECALLS = 4;
+const PRINTED_TIMELINE = 12;
+
 // Longer inputs are shown cut: the page stays one sheet whatever was typed into the URL.
 const SHOWN_CHARACTERS = 64;
 
@@ -118,6 +122,7 @@ function recallList(recalls: PassportRecall[]): Markup {
   return html`<section class="recalls">
   <h2>Open recalls</h2>
   <ul>${open.map((r) => html`<li><strong>${r.code}</strong> (opened ${day(r.openedAt)}): ${r.defect}. <span class="muted">Remedy: ${r.remedy}</span></li>`)}</ul>
+  ${open.length > PRINTED_RECALLS ? html`<p class="print-only">… and ${open.length - PRINTED_RECALLS} more open recalls: scan the code for all of them.</p>` : ''}
 </section>`;
 }
 
@@ -195,21 +200,33 @@ dt{color:#555}dd{margin:0}
 .marked mark{background:#b3261e;color:#fff;padding:0 .1em;border-radius:.2em;position:relative}
 .marked sub{font-size:.6em;margin-left:.1em}
 .hint{color:#555;font-size:.9rem}
+.print-only{display:none}
 .timeline ol{margin:0;padding-left:1.2rem}
 time{font-variant-numeric:tabular-nums;color:#555}
 footer{font-size:.85rem;color:#444}
-@page{size:A4;margin:12mm}
+@page{size:A4;margin:10mm 12mm}
 @media print{
-body{background:#fff;font-size:10pt}
+body{background:#fff;font-size:9.5pt;line-height:1.3}
 main{max-width:none;padding:0}
-section,figure{border-radius:0;padding:2mm 3mm;margin-bottom:2.5mm;break-inside:avoid}
+header{margin-bottom:2mm}
+h1{font-size:13pt}
+h2{font-size:8.5pt;margin-bottom:1mm}
+p,ul,ol{margin-top:0;margin-bottom:1mm}
+section,figure{border-radius:0;padding:2mm 3mm;margin-bottom:2mm;break-inside:avoid}
 .verdict,.marked mark{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-.verdict .word{font-size:20pt}
+.verdict .word{font-size:18pt}
 .grid{grid-template-columns:1fr 42mm}
 .qr svg{max-width:40mm}
 .timeline ol{columns:2;column-gap:6mm;font-size:8.5pt;padding-left:4mm}
-.timeline li:nth-last-child(n+17){display:none}
-.recalls li:nth-child(n+7){display:none}
+.timeline .muted{display:none}
+.timeline li:nth-last-child(n+${PRINTED_TIMELINE + 1}){display:none}
+/* Registry text has no length bound worth trusting: each item is cut to a few lines on paper. */
+.recalls li{font-size:9pt;max-height:3.9em;overflow:hidden}
+.reasons li{max-height:5.2em;overflow:hidden}
+dd{max-height:2.6em;overflow:hidden}
+.recalls li:nth-child(n+${PRINTED_RECALLS + 1}){display:none}
+.print-only{display:block;margin:1mm 0 0;font-size:8.5pt}
 footer{font-size:8pt}
+footer p{margin:0 0 1mm}
 }
 `;
