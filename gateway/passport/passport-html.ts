@@ -221,8 +221,7 @@ section,figure{border-radius:0;padding:2mm 3mm;margin-bottom:2mm;break-inside:av
 .timeline .muted{display:none}
 .timeline li:nth-last-child(n+${PRINTED_TIMELINE + 1}){display:none}
 /* Registry text has no length bound worth trusting: each item is cut to a few lines on paper. */
-.recalls li{font-size:9pt;max-height:3.9em;overflow:hidden}
-.reasons li{max-height:5.2em;overflow:hidden}
+.recalls li{font-size:9pt;max-height:3.9em;overflow:hidden;list-style-position:inside}
 dd{max-height:2.6em;overflow:hidden}
 .recalls li:nth-child(n+${PRINTED_RECALLS + 1}){display:none}
 .print-only{display:block;margin:1mm 0 0;font-size:8.5pt}
