@@ -103,6 +103,8 @@ describe('passport pages and QR labels', () => {
     expect(qr.headers.get('location')).toBe(`/id/${admit}/qr.png`);
     // The canonical URL itself is answered, not redirected again.
     expect((await get(`/id/${admit}`)).status).toBe(200);
+    const head = await fetch(`${base}/id/${admit}`, { method: 'HEAD', headers: { accept: 'text/html' } });
+    expect([head.status, head.headers.get('content-type'), await head.text()]).toEqual([200, 'text/html; charset=utf-8', '']);
     // Only GET and HEAD: the resolver writes nothing.
     const post = await fetch(`${base}/id/${admit}`, { method: 'POST', body: '{}' });
     expect(post.status).toBe(405);
@@ -165,6 +167,9 @@ describe('passport pages and QR labels', () => {
     expect(html).toContain(`As written: <code>${typed}</code>`);
     // No QR code for a code that names no robot.
     expect(html).not.toContain('<svg');
+    const broken = await get('/id/CN%E0%A4%A', { accept: 'application/json' });
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toEqual({ error: { code: 'BAD_REQUEST', message: 'the code in the URL is not valid percent-encoding' } });
     const qr = await get(`/id/${encodeURIComponent(typed)}/qr.svg`);
     expect(qr.status).toBe(400);
     expect(await qr.text()).toContain('no QR code for a malformed code: ');
