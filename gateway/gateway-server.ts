@@ -19,6 +19,8 @@ import { landingPage } from './landing-page.js';
 import { limitsConfigFromEnv, type LimitsConfig } from './limits/limits-config.js';
 import { gatewayLimits, type LimitsContext } from './limits/limits-plugin.js';
 import { pageSecurityHeaders } from './limits/page-headers.js';
+import { passportRoutes } from './passport/passport-route.js';
+import { publicBaseUrl } from './passport/public-url.js';
 import { ExtensionDataSource } from './routing/extension-data-source.js';
 import { homeReadiness } from './routing/home-readiness.js';
 import { RegistryClient } from './routing/registry-client.js';
@@ -41,6 +43,8 @@ export interface GatewayOptions {
   signing?: SigningOptions;
   /** Abuse limits (docs/limits.md), on by default: numbers here override the defaults and the environment. */
   limits?: Partial<LimitsConfig> | false;
+  /** Base of passport links and QR labels (gateway/passport); default PUBLIC_URL, else the gateway's own address. */
+  publicUrl?: string;
 }
 
 /** Builds the gateway without listening, so tests and the start script share one definition. */
@@ -106,6 +110,9 @@ export interface RunningGateway extends RunningServer {
 export async function startGateway(options: GatewayOptions & { port?: number; host?: string }): Promise<RunningGateway> {
   const { apollo, store, client, probeAll, log, limits, audit } = await createGateway(options);
   const page = landingPage(options.examples ?? []);
+  // Checked before listening: a bad PUBLIC_URL stops start-up rather than print wrong labels.
+  const configuredUrl = options.publicUrl ?? (process.env.PUBLIC_URL?.trim() || undefined);
+  let publicUrl = configuredUrl ? publicBaseUrl(configuredUrl) : '';
   const stopWatching = options.directoryFile ? store.watchFile(options.directoryFile) : () => undefined;
   const probe = setInterval(() => void probeAll(), options.probeIntervalMs ?? 15_000);
   probe.unref();
@@ -128,6 +135,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
       },
       landingPage: page,
       landingPageHeaders: pageSecurityHeaders(page),
+      routes: passportRoutes({ apollo, log, publicUrl: () => publicUrl }),
       log,
       authenticate: options.identity?.authenticate,
       // Only the gateway sets internal headers: a client's copies are dropped before anything reads them.
@@ -136,6 +144,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
     options.port ?? 0,
     options.host,
   );
+  publicUrl ||= publicBaseUrl(new URL(server.url).origin);
   return {
     ...server,
     store,

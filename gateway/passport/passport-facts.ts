@@ -1,0 +1,171 @@
+import type { ApolloServer } from '@apollo/server';
+import { formatCode, normaliseCode } from '../../lib/identity-code/identity-code.js';
+import type { LimitsContext } from '../limits/limits-plugin.js';
+
+/**
+ * What a passport shows, gathered by one operation of the gateway's own schema run as an anonymous
+ * caller: the same limits, rate budget and access policy as any anonymous POST /graphql, so the page can
+ * never show a field the public may not read. This shape is also the JSON view (passport-json.ts).
+ *
+ * When the contract gains `Verification.canonical`, `answeredBy` and structured reason references, only
+ * PASSPORT_OPERATION and `factsFrom` below change: `canonical` replaces parseCode's, `answeredBy`
+ * replaces the `registry(country:)` lookup, and reasons carry their `recall`/`registry` as given.
+ */
+export const PASSPORT_OPERATION = /* GraphQL */ `
+  query Passport($code: String!, $country: ID!) {
+    parse: parseCode(code: $code) { canonical display problems { kind message position } }
+    verify(code: $code) {
+      verdict
+      checkedAt
+      reasons { code severity message }
+      unit {
+        code display serial registeredAt state
+        model { code display name category status registeredAt }
+        enterprise { code display name status registeredAt }
+        recalls { code defect remedy serialFrom serialTo openedAt closedAt }
+        openRecalls { code }
+      }
+    }
+    registry(country: $country) { country name reachable }
+  }
+`;
+
+export type Verdict = 'ADMIT' | 'REFUSE' | 'UNKNOWN';
+
+export interface PassportFacts {
+  /** The code exactly as written in the URL (percent-decoded). */
+  input: string;
+  /** Canonical 29-character code; null when malformed. */
+  code: string | null;
+  /** CC-EEEE-MMMMMM-SSSSSSSSSSSSSSSSS; null when malformed. */
+  display: string | null;
+  verdict: Verdict;
+  /** Each reason of the verdict; `code` is the stable ReasonCode. */
+  reasons: { code: string; severity: 'BLOCKING' | 'WARNING'; message: string }[];
+  /** The code's problems: LENGTH, CHARACTER (1-based `position` in the normalised code), UNKNOWN_COUNTRY. */
+  problems: { kind: string; message: string; position: number | null }[];
+  /** Null when not registered, malformed, or the owning registry could not answer. */
+  unit: PassportUnit | null;
+  /** Every recall campaign covering the unit, oldest first, with its state on this unit. */
+  recalls: PassportRecall[];
+  /** The registry that owns the code's country; null when no registry in the directory does. */
+  answeredBy: { country: string; name: string; reachable: boolean } | null;
+  checkedAt: string;
+}
+
+export interface PassportUnit {
+  code: string;
+  display: string;
+  serial: string;
+  state: string;
+  registeredAt: string;
+  model: { code: string; display: string; name: string; category: string; status: string; registeredAt: string } | null;
+  enterprise: { code: string; display: string; name: string; status: string; registeredAt: string } | null;
+}
+
+export interface PassportRecall {
+  code: string;
+  /** OPEN: open and not remedied on this unit; REMEDIED: open but remedied here; CLOSED: campaign closed. */
+  status: 'OPEN' | 'REMEDIED' | 'CLOSED';
+  defect: string;
+  remedy: string;
+  serialFrom: string | null;
+  serialTo: string | null;
+  openedAt: string;
+  closedAt: string | null;
+}
+
+/** Facts, or why there are none: the refusal as GraphQL gave it (rate limit, bad input, outage). */
+export type PassportAnswer =
+  | { ok: true; facts: PassportFacts }
+  | { ok: false; status: number; code: string; message: string; retryAfter?: string };
+
+export async function loadPassport(apollo: ApolloServer<LimitsContext>, input: string, context: LimitsContext): Promise<PassportAnswer> {
+  // Anonymous whatever the request carried: the passport is the public view (signed-in roles use the API).
+  const contextValue: LimitsContext = { ...context, caller: null };
+  const response = await apollo.executeOperation(
+    { query: PASSPORT_OPERATION, operationName: 'Passport', variables: { code: input, country: countryOf(input) } },
+    { contextValue },
+  );
+  const result = response.body.kind === 'single' ? response.body.singleResult : null;
+  const data = result?.data as PassportData | null | undefined;
+  if (data?.verify && data.parse) return { ok: true, facts: factsFrom(input, data) };
+  return refusalOf(response);
+}
+
+interface PassportData {
+  parse: { canonical: string | null; display: string | null; problems: PassportFacts['problems'] } | null;
+  verify: {
+    verdict: Verdict;
+    checkedAt: string;
+    reasons: PassportFacts['reasons'];
+    unit: (Omit<PassportUnit, 'model' | 'enterprise'> & {
+      model: PassportUnit['model'];
+      enterprise: PassportUnit['enterprise'];
+      recalls: Omit<PassportRecall, 'status'>[] | null;
+      openRecalls: { code: string }[] | null;
+    }) | null;
+  } | null;
+  registry: PassportFacts['answeredBy'];
+}
+
+function factsFrom(input: string, data: PassportData): PassportFacts {
+  const { parse, verify } = data as Required<{ [K in keyof PassportData]: NonNullable<PassportData[K]> }>;
+  const unit = verify.unit;
+  const open = new Set((unit?.openRecalls ?? []).map((r) => r.code));
+  const recalls = (unit?.recalls ?? []).map(
+    (r): PassportRecall => ({ ...r, status: r.closedAt ? 'CLOSED' : open.has(r.code) ? 'OPEN' : 'REMEDIED' }),
+  );
+  // parseCode knows the directory: an unknown country has no canonical there, but the code is well-formed.
+  const code = parse.canonical ?? (parse.problems.every((p) => p.kind === 'UNKNOWN_COUNTRY') ? normaliseCode(input) : null);
+  return {
+    input,
+    code,
+    display: code ? formatCode(code) : null,
+    verdict: verify.verdict,
+    reasons: verify.reasons,
+    problems: parse.problems,
+    unit: unit
+      ? { code: unit.code, display: unit.display, serial: unit.serial, state: unit.state, registeredAt: unit.registeredAt, model: unit.model ?? null, enterprise: unit.enterprise ?? null }
+      : null,
+    recalls,
+    // A malformed code is judged by the gateway alone: no registry was asked.
+    answeredBy: code ? (data.registry ?? null) : null,
+    checkedAt: verify.checkedAt,
+  };
+}
+
+/**
+ * Charges a QR label to the caller's anonymous budget like any request (no registry is asked): the
+ * image costs CPU, so it is rate-limited as the page is.
+ */
+export async function admitLabel(apollo: ApolloServer<LimitsContext>, canonical: string, context: LimitsContext): Promise<(PassportAnswer & { ok: false }) | null> {
+  const response = await apollo.executeOperation(
+    { query: 'query PassportLabel($code: String!) { parseCode(code: $code) { canonical } }', operationName: 'PassportLabel', variables: { code: canonical } },
+    { contextValue: { ...context, caller: null } },
+  );
+  const result = response.body.kind === 'single' ? response.body.singleResult : null;
+  if (result?.data && !result.errors?.length) return null;
+  return refusalOf(response);
+}
+
+type OperationResponse = Awaited<ReturnType<ApolloServer<LimitsContext>['executeOperation']>>;
+
+function refusalOf(response: OperationResponse): PassportAnswer & { ok: false } {
+  const result = response.body.kind === 'single' ? response.body.singleResult : null;
+  const error = result?.errors?.[0];
+  const status = response.http.status ?? 500;
+  return {
+    ok: false,
+    status: status >= 400 ? status : 503,
+    code: String(error?.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
+    message: error?.message ?? 'the registry could not answer',
+    retryAfter: response.http.headers.get('retry-after') ?? undefined,
+  };
+}
+
+/** The country segment to look the registry up by; '' (no registry) when it is not two code characters. */
+function countryOf(input: string): string {
+  const country = normaliseCode(input).slice(0, 2);
+  return /^[0-9A-Z]{2}$/.test(country) ? country : '';
+}
