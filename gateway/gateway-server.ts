@@ -15,10 +15,9 @@ import type { RequestContext } from '../lib/server/request-context.js';
 import { directorySubgraphSchema } from './directory/directory-subgraph.js';
 import { DirectoryStore, type StoreOptions } from './directory/directory-store.js';
 import type { Identity } from './identity/identity-from-env.js';
-import { landingPage } from './landing-page.js';
+import { graphiqlPage } from './graphiql/graphiql-page.js';
 import { limitsConfigFromEnv, type LimitsConfig } from './limits/limits-config.js';
 import { gatewayLimits, type LimitsContext } from './limits/limits-plugin.js';
-import { pageSecurityHeaders } from './limits/page-headers.js';
 import { ExtensionDataSource } from './routing/extension-data-source.js';
 import { homeReadiness } from './routing/home-readiness.js';
 import { RegistryClient } from './routing/registry-client.js';
@@ -105,7 +104,8 @@ export interface RunningGateway extends RunningServer {
 
 export async function startGateway(options: GatewayOptions & { port?: number; host?: string }): Promise<RunningGateway> {
   const { apollo, store, client, probeAll, log, limits, audit } = await createGateway(options);
-  const page = landingPage(options.examples ?? []);
+  const page = graphiqlPage(options.examples ?? []);
+  if (!page.built) log.warn('GraphiQL is not built (npm run build): the browser page says so');
   const stopWatching = options.directoryFile ? store.watchFile(options.directoryFile) : () => undefined;
   const probe = setInterval(() => void probeAll(), options.probeIntervalMs ?? 15_000);
   probe.unref();
@@ -126,8 +126,9 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
         if (!home.reachable) throw Object.assign(new Error(`home registry "${home.name}" is unreachable`), { details: { home: subgraphs, registries } });
         return { home: subgraphs, registries };
       },
-      landingPage: page,
-      landingPageHeaders: pageSecurityHeaders(page),
+      landingPage: page.html,
+      landingPageHeaders: page.headers,
+      routes: (req, res) => page.serveAsset(req, res),
       log,
       authenticate: options.identity?.authenticate,
       // Only the gateway sets internal headers: a client's copies are dropped before anything reads them.

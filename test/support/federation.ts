@@ -52,7 +52,7 @@ export interface GraphQLResponse<T> {
  */
 export async function startFederation(
   specs: NodeSpec[],
-  options: { limits?: Record<string, number>; checkConformance?: boolean } = {},
+  options: { limits?: Record<string, number>; checkConformance?: boolean; examples?: { title: string; query: string }[] } = {},
 ): Promise<Federation> {
   const drops: (() => Promise<void>)[] = [];
   const databases: Database[] = [];
@@ -86,6 +86,7 @@ export async function startFederation(
     identity,
     signing: TEST_SIGNING,
     store: { checkConformance: options.checkConformance },
+    examples: options.examples,
     // Every test sends from one anonymous address; rate and concurrency limits have their own tests (limits.test.ts).
     limits: { anonymousRate: { points: 100_000_000, windowSeconds: 60 }, maxInFlightPerCaller: 10_000 },
   });
