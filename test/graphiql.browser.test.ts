@@ -12,8 +12,9 @@ import { startFederation, type Federation } from './support/federation.js';
 const CODES = { unit: 'CNHMRBAX1000' + '1'.padStart(17, '0'), model: 'CNHMRBAX1000', enterprise: 'CNHMRB' };
 const examples = exampleQueries(CODES);
 const analystExample = examples.find((e) => e.title.startsWith('Analyst (any role): units by state'))!;
+const canRun = browserTestsCanRun('test/graphiql.browser.test.ts');
 
-describe.skipIf(!browserTestsCanRun('test/graphiql.browser.test.ts'))('GraphiQL in headless Chromium', () => {
+describe.skipIf(!canRun)('GraphiQL in headless Chromium', () => {
   let fed: Federation;
   let browser: Browser;
   let page: Page;
@@ -27,11 +28,7 @@ describe.skipIf(!browserTestsCanRun('test/graphiql.browser.test.ts'))('GraphiQL 
     fed = await startFederation([{ country: 'CN' }], { examples });
     origin = new URL(fed.gateway.url).origin;
     browser = (await launchBrowser())!;
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
-    requests = await recordRequests(context, [origin]);
-    page = await context.newPage();
-    consoleLog = recordConsoleErrors(page);
-    pageResponse = await page.goto(`${origin}/graphql`);
+    ({ page, requests, consoleLog, pageResponse } = await openGraphiql(browser, origin));
   });
   afterAll(async () => {
     await browser?.close();
@@ -95,6 +92,47 @@ describe.skipIf(!browserTestsCanRun('test/graphiql.browser.test.ts'))('GraphiQL 
     expect(consoleLog.errors).toEqual([]);
   });
 });
+
+describe.skipIf(!canRun)('GraphiQL with the schema hidden from anonymous callers (production)', () => {
+  let fed: Federation;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    await buildGraphiql();
+    fed = await startFederation([{ country: 'CN' }], { examples, gatewayLimits: { hideSchemaFromAnonymous: true } });
+    browser = (await launchBrowser())!;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await fed?.stop();
+  });
+
+  it('shows no docs to an anonymous page, and the docs once a token is in the headers and the schema re-fetched', async () => {
+    const origin = new URL(fed.gateway.url).origin;
+    const { page, requests } = await openGraphiql(browser, origin);
+    await page.getByLabel('Show Documentation Explorer').click();
+    const docs = page.locator('.graphiql-doc-explorer');
+    await expect.poll(() => docs.innerText()).toContain('Error fetching schema');
+    expect(await docs.innerText()).not.toContain('verifyMany');
+
+    const { authorization } = await fed.headers({ subject: 'browser-analyst', role: 'analyst' });
+    await replaceEditorText(page, '.graphiql-editor-tool', JSON.stringify({ authorization }));
+    await page.getByLabel('Re-fetch GraphQL schema (Shift-Ctrl-R)').click();
+    await docs.getByText('Query', { exact: true }).click();
+    await expect.poll(() => docs.innerText()).toContain('verifyMany');
+    expect(requests.outside()).toEqual([]);
+  });
+});
+
+/** A fresh browser context (no storage carried over) on the gateway's page, recording what it does. */
+async function openGraphiql(browser: Browser, origin: string) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
+  const requests = await recordRequests(context, [origin]);
+  const page = await context.newPage();
+  const consoleLog = recordConsoleErrors(page);
+  const pageResponse = await page.goto(`${origin}/graphql`);
+  return { page, requests, consoleLog, pageResponse };
+}
 
 /** The visible text of the Monaco editor inside `container`, white space collapsed (long lines wrap). */
 async function editorText(page: Page, container: string): Promise<string> {
