@@ -15,10 +15,9 @@ import type { RequestContext } from '../lib/server/request-context.js';
 import { directorySubgraphSchema } from './directory/directory-subgraph.js';
 import { DirectoryStore, type StoreOptions } from './directory/directory-store.js';
 import type { Identity } from './identity/identity-from-env.js';
-import { landingPage } from './landing-page.js';
+import { graphiqlPage } from './graphiql/graphiql-page.js';
 import { limitsConfigFromEnv, type LimitsConfig } from './limits/limits-config.js';
 import { gatewayLimits, type LimitsContext } from './limits/limits-plugin.js';
-import { pageSecurityHeaders } from './limits/page-headers.js';
 import { passportRoutes } from './passport/passport-route.js';
 import { publicBaseUrl } from './passport/public-url.js';
 import { ExtensionDataSource } from './routing/extension-data-source.js';
@@ -109,10 +108,12 @@ export interface RunningGateway extends RunningServer {
 
 export async function startGateway(options: GatewayOptions & { port?: number; host?: string }): Promise<RunningGateway> {
   const { apollo, store, client, probeAll, log, limits, audit } = await createGateway(options);
-  const page = landingPage(options.examples ?? []);
+  const page = graphiqlPage(options.examples ?? []);
+  if (!page.built) log.warn('GraphiQL is not built (npm run build): the browser page says so');
   // Checked before listening: a bad PUBLIC_URL stops start-up rather than print wrong labels.
   const configuredUrl = options.publicUrl ?? (process.env.PUBLIC_URL?.trim() || undefined);
   let publicUrl = configuredUrl ? publicBaseUrl(configuredUrl) : '';
+  const passport = passportRoutes({ apollo, log, publicUrl: () => publicUrl });
   const stopWatching = options.directoryFile ? store.watchFile(options.directoryFile) : () => undefined;
   const probe = setInterval(() => void probeAll(), options.probeIntervalMs ?? 15_000);
   probe.unref();
@@ -133,9 +134,10 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
         if (!home.reachable) throw Object.assign(new Error(`home registry "${home.name}" is unreachable`), { details: { home: subgraphs, registries } });
         return { home: subgraphs, registries };
       },
-      landingPage: page,
-      landingPageHeaders: pageSecurityHeaders(page),
-      routes: passportRoutes({ apollo, log, publicUrl: () => publicUrl }),
+      landingPage: page.html,
+      landingPageHeaders: page.headers,
+      // Passport pages claim only /id/...; GraphiQL's bundle only the files its manifest names.
+      routes: async (req, res) => (await passport(req, res)) || page.serveAsset(req, res),
       log,
       authenticate: options.identity?.authenticate,
       // Only the gateway sets internal headers: a client's copies are dropped before anything reads them.

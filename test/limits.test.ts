@@ -340,10 +340,11 @@ describe('abuse against a real gateway and registry node', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     const csp = res.headers.get('content-security-policy')!;
-    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
-    expect(csp).not.toMatch(/unsafe-inline|https?:|\*/);
+    // GraphiQL's bundle, from this origin only; no inline script, no eval, no other host.
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
+    expect(csp).not.toMatch(/unsafe-eval|https?:|\*/);
   });
 });
 

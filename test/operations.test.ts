@@ -45,10 +45,18 @@ describe('operations: health, request context, limits', () => {
     expect(new Set(seen)).toEqual(new Set(['customs-scan-42']));
   });
 
-  it('serves a local query page (nothing from a CDN) to browsers', async () => {
+  it('serves GraphiQL from its own files (nothing from a CDN) to browsers', async () => {
     const html = await (await fetch(fed.gateway.url, { headers: { accept: 'text/html' } })).text();
-    expect(html).toContain('<textarea');
     expect(html).not.toMatch(/https?:\/\//);
+    // `npm run build` bundles it; the names carry a content hash, so the files are cached for good.
+    const script = /<script src="(\/graphiql\/app-\w+\.js)">/.exec(html)?.[1];
+    expect(script, 'the page loads the GraphiQL bundle').toBeDefined();
+    const asset = await fetch(new URL(script!, fed.gateway.url));
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    // Only the files the bundle's manifest names are served, not whatever else lies in the folder.
+    expect((await fetch(new URL('/graphiql/manifest.json', fed.gateway.url))).status).toBe(404);
   });
 
   it('refuses oversized and malformed bodies with a clear error', async () => {
