@@ -86,9 +86,9 @@ export async function seedRegistry(options: SeedOptions): Promise<SeedSummary> {
     await session.query(`lock table ${LOADED_TABLES.join(', ')} in exclusive mode`);
     const fresh = await refuseExistingData(session, options);
     await writeCatalogue(session, catalogue, new Date(from.getTime() - DAY_MS));
-    // Into empty tables, building the secondary indexes once at the end is several times cheaper than
-    // keeping them up to date row by row; inside the transaction, a failure brings them back untouched.
-    const rebuild = fresh ? await dropSecondaryIndexes(session) : [];
+    // Into empty tables, building the indexes once at the end is several times cheaper than keeping
+    // them up to date row by row; inside the transaction, a failure brings them back untouched.
+    const rebuild = fresh ? await dropIndexesForLoad(session) : [];
 
     const random = seededRandom(`${options.seed}:${options.country}`);
     const batches = unitBatches({ random, models: catalogue.models, home: options.country, eventsPerUnit: options.eventsPerUnit, stolen, scrapped, batchSize: options.batchSize ?? DEFAULT_BATCH, from, to });
@@ -105,10 +105,12 @@ export async function seedRegistry(options: SeedOptions): Promise<SeedSummary> {
       });
     }
     await writing;
+    if (rebuild.length > 0 && options.database.url) await session.query(`set local maintenance_work_mem = '256MB'`);
     for (const definition of rebuild) await session.query(definition);
     await session.query('commit');
-    // Planner statistics: a freshly loaded table otherwise gets plans made for an empty one.
-    await session.query(`analyze ${[...LOADED_TABLES, 'enterprises.enterprise', 'product_models.product_model'].join(', ')}`);
+    // Planner statistics (a freshly loaded table otherwise gets plans made for an empty one) and the
+    // visibility map (index-only scans), which no reader should have to wait for autovacuum to make.
+    await session.query(`vacuum (analyze) ${[...LOADED_TABLES, 'enterprises.enterprise', 'product_models.product_model', 'product_models.recall_campaign'].join(', ')}`);
   } catch (error) {
     await session.query('rollback').catch(() => {});
     throw error;
@@ -175,18 +177,28 @@ async function refuseExistingData(session: BulkSession, options: SeedOptions): P
 }
 
 /**
- * Drops the indexes of the unit and event tables that back no constraint (primary keys and unique
- * constraints stay: they check the load as it goes) and answers the statements that recreate them.
+ * Drops every index of the unit, state and event tables, primary keys and unique constraints included,
+ * and answers the statements that recreate them. Built once from sorted data at the end, they cost a
+ * fraction of keeping them up to date row by row; uniqueness is checked then, and a duplicate fails
+ * the whole (still open) transaction.
  */
-async function dropSecondaryIndexes(session: BulkSession): Promise<string[]> {
-  const rows = await session.query<{ name: string; definition: string }>(
+async function dropIndexesForLoad(session: BulkSession): Promise<string[]> {
+  const tables = `array['${LOADED_TABLES.join("'::regclass, '")}'::regclass]`;
+  const constraints = await session.query<{ owner: string; name: string; definition: string }>(
+    `select conrelid::regclass::text as owner, quote_ident(conname) as name, pg_get_constraintdef(oid) as definition
+     from pg_constraint where conrelid = any(${tables}) and contype in ('p', 'u')`,
+  );
+  const indexes = await session.query<{ name: string; definition: string }>(
     `select format('%I.%I', n.nspname, c.relname) as name, pg_get_indexdef(i.indexrelid) as definition
      from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
-     where i.indrelid = any(array['${LOADED_TABLES.join("'::regclass, '")}'::regclass])
-       and not i.indisprimary and not exists (select from pg_constraint k where k.conindid = i.indexrelid)`,
+     where i.indrelid = any(${tables}) and not exists (select from pg_constraint k where k.conindid = i.indexrelid)`,
   );
-  for (const row of rows) await session.query(`drop index ${row.name}`);
-  return rows.map((row) => row.definition);
+  for (const c of constraints) await session.query(`alter table ${c.owner} drop constraint ${c.name}`);
+  for (const i of indexes) await session.query(`drop index ${i.name}`);
+  return [
+    ...constraints.map((c) => `alter table ${c.owner} add constraint ${c.name} ${c.definition}`),
+    ...indexes.map((i) => i.definition),
+  ];
 }
 
 /**
