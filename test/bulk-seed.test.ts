@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseConfig } from '../lib/database/database.js';
 import { replay, type LifecycleEventType, type UnitState } from '../subgraphs/lifecycle/state-machine.js';
+import { planCatalogue } from '../scripts/seed/catalogue.js';
+import { seededRandom } from '../scripts/seed/random.js';
 import { seedRegistry, SeedRefusedError, type SeedOptions, type SeedSummary } from '../scripts/seed/seed-registry.js';
+import { unitBatches } from '../scripts/seed/unit-batches.js';
 import { startFederation, type Federation } from './support/federation.js';
 import { createTestDatabase } from './support/test-database.js';
 
@@ -156,3 +159,36 @@ async function allUnitCodes(fed: Federation): Promise<string[]> {
     after = page.pageInfo.endCursor;
   }
 }
+
+describe('generated histories', () => {
+  it('are accepted by the state machine event by event, with exact shares, for any seed and length', () => {
+    for (const [seed, eventsPerUnit] of [['a', 2], ['b', 3], ['c', 7]] as const) {
+      const models = planCatalogue({ country: 'CN', units: 5_000, enterprises: 2, models: 7 }).models;
+      const to = new Date();
+      const from = new Date(to.getTime() - 365 * 86_400_000);
+      const states = new Map<UnitState, number>();
+      let units = 0;
+      for (const batch of unitBatches({ random: seededRandom(seed), models, home: 'CN', eventsPerUnit, stolen: 50, scrapped: 100, batchSize: 1_000, from, to })) {
+        const e = batch.events;
+        for (let u = 0; u < batch.states.unitCode.length; u++) {
+          const code = batch.states.unitCode[u]!;
+          const rows = e.unitCode.flatMap((c, i) => (c === code ? [i] : []));
+          expect(rows.map((i) => e.sequence[i])).toEqual(Array.from({ length: eventsPerUnit }, (_, k) => k + 1));
+          const fold = replay(rows.map((i) => e.type[i] as LifecycleEventType));
+          expect(fold.accepted && fold.status.state).toBe(batch.states.state[u]);
+          const foldAt = (k: number) => {
+            const prefix = replay(rows.slice(0, k + 1).map((i) => e.type[i] as LifecycleEventType));
+            return prefix.accepted && prefix.status.state;
+          };
+          expect(rows.map((i) => e.stateAfter[i])).toEqual(rows.map((_, k) => foldAt(k)));
+          expect(rows.every((i) => e.type[i] !== 'EXPORTED' || e.country[i] !== 'CN')).toBe(true);
+        }
+        for (const [state, n] of batch.stateCounts) states.set(state, (states.get(state) ?? 0) + n);
+        units += batch.units.code.length;
+      }
+      expect(units).toBe(5_000);
+      expect(states.get('STOLEN')).toBe(50);
+      expect(states.get('SCRAPPED')).toBe(100);
+    }
+  });
+});

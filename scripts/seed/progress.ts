@@ -1,11 +1,11 @@
 /** A progress bar on a terminal, a plain line every tenth otherwise (logs, CI, another process's pipe). */
-export function progressReporter(stream: NodeJS.WriteStream, started = performance.now()) {
+export function progressReporter(stream: NodeJS.WriteStream) {
   const tty = stream.isTTY === true;
   let lastTenth = -1;
   return {
-    update({ units, events, totalUnits }: { units: number; events: number; totalUnits: number }): void {
+    update({ units, events, totalUnits, loadingMs }: { units: number; events: number; totalUnits: number; loadingMs: number }): void {
       const fraction = totalUnits === 0 ? 1 : units / totalUnits;
-      const seconds = (performance.now() - started) / 1000;
+      const seconds = loadingMs / 1000;
       const rate = seconds > 0 ? Math.round(units / seconds) : 0;
       const eta = rate > 0 ? Math.ceil((totalUnits - units) / rate) : 0;
       const figures = `${units.toLocaleString('en')}/${totalUnits.toLocaleString('en')} units, ${events.toLocaleString('en')} events, ${rate.toLocaleString('en')} units/s`;

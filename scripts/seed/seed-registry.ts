@@ -30,7 +30,8 @@ export interface SeedOptions {
   /** Add to a registry that already holds data, instead of refusing. */
   append: boolean;
   batchSize?: number;
-  onProgress?: (progress: { units: number; events: number; totalUnits: number }) => void;
+  /** After each batch; `loadingMs` counts from the first batch (migrations and catalogue excluded). */
+  onProgress?: (progress: { units: number; events: number; totalUnits: number; loadingMs: number }) => void;
 }
 
 export interface SeedSummary {
@@ -94,6 +95,7 @@ export async function seedRegistry(options: SeedOptions): Promise<SeedSummary> {
     const batches = unitBatches({ random, models: catalogue.models, home: options.country, eventsPerUnit: options.eventsPerUnit, stolen, scrapped, batchSize: options.batchSize ?? DEFAULT_BATCH, from, to });
     // One batch is written while the next one is generated: the database and this process overlap.
     let writing: Promise<void> = Promise.resolve();
+    const loadingSince = performance.now();
     for (const batch of batches) {
       await writing;
       writing = session.writeBatch(batch).then(() => {
@@ -101,7 +103,7 @@ export async function seedRegistry(options: SeedOptions): Promise<SeedSummary> {
         events += batch.events.eventId.length;
         states += batch.states.unitCode.length;
         for (const [state, n] of batch.stateCounts) unitsByState[state] += n;
-        options.onProgress?.({ units, events, totalUnits: options.units });
+        options.onProgress?.({ units, events, totalUnits: options.units, loadingMs: performance.now() - loadingSince });
       });
     }
     await writing;
