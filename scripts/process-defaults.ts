@@ -1,3 +1,4 @@
+import { describeUrl, type DatabaseConfig } from '../lib/database/database.js';
 import type { NodeSubgraphName } from '../lib/schema/contract.js';
 
 /**
@@ -28,4 +29,25 @@ export function parsePort(value: string | undefined, fallback: number, what: str
 /** The node's four subgraphs on consecutive ports from `first`; 0 gives each a free port. */
 export function subgraphPorts(first: number, names: readonly NodeSubgraphName[]): Partial<Record<NodeSubgraphName, number>> {
   return Object.fromEntries(names.map((name, i) => [name, first === 0 ? 0 : first + i]));
+}
+
+/**
+ * The database of `npm run registry`: --database-url, --data-dir, DATABASE_URL, DATA_DIR, then
+ * data/registry-<country>, first given wins; `describe` says which was taken, for the start-up line.
+ */
+export function registryDatabase(
+  flags: { databaseUrl?: string; dataDir?: string },
+  env: NodeJS.ProcessEnv,
+  country: string,
+): { config: DatabaseConfig; describe: string } {
+  const url = flags.databaseUrl?.trim();
+  if (url) return { config: { url }, describe: `Postgres at ${describeUrl(url)} (--database-url)` };
+  const dir = flags.dataDir?.trim();
+  if (dir) return { config: { dataDir: dir }, describe: `embedded PGlite in ${dir} (--data-dir)` };
+  const envUrl = env.DATABASE_URL?.trim();
+  if (envUrl) return { config: { url: envUrl }, describe: `Postgres at ${describeUrl(envUrl)} (DATABASE_URL)` };
+  const envDir = env.DATA_DIR?.trim();
+  if (envDir) return { config: { dataDir: envDir }, describe: `embedded PGlite in ${envDir} (DATA_DIR)` };
+  const fallback = `data/registry-${country}`;
+  return { config: { dataDir: fallback }, describe: `embedded PGlite in ${fallback} (default; set DATABASE_URL for Postgres)` };
 }

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
-import { databaseConfigFromEnv, openDatabase } from '../lib/database/database.js';
+import { openDatabase } from '../lib/database/database.js';
 import { createLogger, rootLogger, setRootLogger } from '../lib/logging/logger.js';
 import { DATA_SUBGRAPHS, NODE_SUBGRAPHS, type NodeSubgraphName } from '../lib/schema/contract.js';
 import { installProcessGuard } from '../lib/server/process-guard.js';
 import { exitOnFailure, stopOnSignals } from '../lib/server/shutdown.js';
 import { startRegistryNode } from '../subgraphs/registry-node.js';
-import { DEFAULT_REGISTRY_PORT, hostFrom, parsePort, subgraphPorts } from './process-defaults.js';
+import { DEFAULT_REGISTRY_PORT, hostFrom, parsePort, registryDatabase, subgraphPorts } from './process-defaults.js';
 import { reportReady } from './ready-message.js';
 
 /**
@@ -49,11 +49,8 @@ try {
 const siblingUrls = Object.fromEntries(
   DATA_SUBGRAPHS.map((sg) => [sg, env[`${sg.toUpperCase().replace('-', '_')}_URL`]]).filter(([sg, url]) => url && sg !== only),
 );
-const databaseConfig = values['database-url']
-  ? { url: values['database-url'] }
-  : values['data-dir']
-    ? { dataDir: values['data-dir'] }
-    : databaseConfigFromEnv(env, { dataDir: `data/registry-${country}` });
+const { config: databaseConfig, describe: databaseDescription } = registryDatabase({ databaseUrl: values['database-url'], dataDir: values['data-dir'] }, env, country);
+log.info(`database: ${databaseDescription}`);
 const database = await openDatabase(databaseConfig).catch(exitOnFailure('open the database'));
 const node = await startRegistryNode({
   node: { country, name: values.name ?? env.REGISTRY_NAME ?? `${country} robot registry` },
@@ -68,7 +65,7 @@ stopOnSignals(async () => {
   await node.stop();
   await database.close();
 });
-log.info(`${only ?? 'registry node'} of ${country} on ${databaseConfig.url ? 'Postgres' : `embedded PGlite in ${databaseConfig.dataDir ?? 'memory'}`}: ${Object.values(node.urls).join(', ')}`);
+log.info(`${only ?? 'registry node'} of ${country} on ${databaseDescription}: ${Object.values(node.urls).join(', ')}`);
 if (values.demo) await seedPartner(node, country).catch(exitOnFailure('seed the demo data'));
 
 if (process.send) {

@@ -311,8 +311,8 @@ function poolMaxFromEnv(): number {
   return max;
 }
 
-/** host:port/db without credentials, for error messages. */
-function describeUrl(url: string): string {
+/** host:port/db without credentials, for error messages and logs. */
+export function describeUrl(url: string): string {
   try {
     const u = new URL(url);
     return `${u.hostname}:${u.port || '5432'}${u.pathname}`;

@@ -209,10 +209,11 @@ export async function countUnitsByState(db: Kysely<LifecycleDb>): Promise<Map<Un
 
 /** Matching events per UTC month of occurrence ('YYYY-MM'), oldest first; months without any are absent. */
 export async function countEventsPerMonth(db: Kysely<LifecycleDb>, filter: EventFilter): Promise<{ month: string; count: number }[]> {
-  const month = sql<string>`to_char(occurred_at at time zone 'UTC', 'YYYY-MM')`;
+  // The expression the month statistics are on (migration 2026_12_01_002): with them, a hash of a few dozen groups.
+  const month = sql<Date>`date_trunc('month', occurred_at at time zone 'UTC')`;
   const rows = await db
     .selectFrom('lifecycle_event')
-    .select([month.as('month'), (eb) => eb.fn.countAll<number>().as('n')])
+    .select([sql<string>`to_char(${month}, 'YYYY-MM')`.as('month'), (eb) => eb.fn.countAll<number>().as('n')])
     .where(eventFilterCondition(filter))
     .groupBy(month)
     .orderBy(month)

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
-import { openDatabase, type Database } from '../../lib/database/database.js';
+import { openDatabase, type Database, type DatabaseConfig } from '../../lib/database/database.js';
 import { DEFAULT_AUDIENCE, DEVELOPMENT_ISSUER, ensureDevelopmentKey, signToken, type TokenRequest } from '../../gateway/identity/development-key.js';
 import { identityFromEnv } from '../../gateway/identity/identity-from-env.js';
 import type { RegistryDirectory } from '../../gateway/directory/registry-directory.js';
@@ -15,6 +15,8 @@ import { createTestDatabase } from './test-database.js';
 export interface NodeSpec {
   country: string;
   name?: string;
+  /** An existing database (already filled, e.g. by the bulk loader) instead of a fresh one; the caller drops it. */
+  database?: DatabaseConfig;
 }
 
 export interface Federation {
@@ -65,9 +67,13 @@ export async function startFederation(
   const databases: Database[] = [];
   const nodes: RunningNode[] = [];
   for (const spec of specs) {
-    const testDb = await createTestDatabase();
-    drops.push(testDb.drop);
-    const database = await openDatabase(testDb.config);
+    let config = spec.database;
+    if (!config) {
+      const testDb = await createTestDatabase();
+      drops.push(testDb.drop);
+      config = testDb.config;
+    }
+    const database = await openDatabase(config);
     databases.push(database);
     nodes.push(await startRegistryNode({ node: { country: spec.country, name: spec.name ?? `${spec.country} registry` }, database, signing: TEST_SIGNING }));
   }
