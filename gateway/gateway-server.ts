@@ -159,6 +159,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
       await limits?.close();
       // Entries of the last requests reach the home node before the gateway is gone (it stops after us).
       await audit.flush();
+      await client.close();
     },
   };
 }

@@ -2,6 +2,7 @@ import { ApolloServer } from '@apollo/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGraphQLServer } from '../lib/server/http-server.js';
 import { startFederation, type Federation } from './support/federation.js';
+import { recordHttpCalls } from './support/subgraph-calls.js';
 
 describe('operations: health, request context, limits', () => {
   let fed: Federation;
@@ -23,15 +24,9 @@ describe('operations: health, request context, limits', () => {
   });
 
   it('carries the request id from the client through the gateway to the subgraphs', async () => {
-    const seen: string[] = [];
-    const realFetch = globalThis.fetch;
-    globalThis.fetch = (async (input: any, init?: any) => {
-      const url = String(input instanceof Request ? input.url : input);
-      if (url !== fed.gateway.url) seen.push(new Headers(init?.headers).get('x-request-id') ?? 'missing');
-      return realFetch(input, init);
-    }) as typeof fetch;
+    const recorder = recordHttpCalls();
     try {
-      const response = await realFetch(fed.gateway.url, {
+      const response = await fetch(fed.gateway.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-request-id': 'customs-scan-42' },
         body: JSON.stringify({ query: '{ unit(code: "CNAAAA000001AAAAAAAAAAAAAAAAA") { code state } }' }),
@@ -39,8 +34,9 @@ describe('operations: health, request context, limits', () => {
       expect(response.headers.get('x-request-id')).toBe('customs-scan-42');
       expect(response.status).toBe(200);
     } finally {
-      globalThis.fetch = realFetch;
+      recorder.stop();
     }
+    const seen = recorder.calls.filter((c) => c.url !== fed.gateway.url).map((c) => c.headers['x-request-id'] ?? 'missing');
     expect(seen.length).toBeGreaterThan(0);
     expect(new Set(seen)).toEqual(new Set(['customs-scan-42']));
   });

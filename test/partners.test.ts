@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFederation, type Federation } from './support/federation.js';
 import { startExtension } from './fixtures/certification-extension.js';
 import { seedNode } from './support/seed-node.js';
+import { recordHttpCalls } from './support/subgraph-calls.js';
 
 /** Home plus two partners, each on its own database, and a partner's extension subgraph. */
 describe('three registries and an extension subgraph', () => {
@@ -38,18 +39,14 @@ describe('three registries and an extension subgraph', () => {
   });
 
   it('sends identical representations to a registry once', async () => {
-    const sent: unknown[][] = [];
-    const realFetch = globalThis.fetch;
-    globalThis.fetch = (async (input: any, init?: any) => {
-      if (String(input) === fed.nodes[1]!.urls['product-models']) sent.push(JSON.parse(init.body).variables?.representations ?? []);
-      return realFetch(input, init);
-    }) as typeof fetch;
+    const recorder = recordHttpCalls();
     try {
       const result = await fed.query(`query($codes: [ID!]!) { units(codes: $codes) { model { name } } }`, { codes: de });
       expect(result.data.units).toEqual(de.map(() => ({ model: { name: 'Model DEBBBB000001' } })));
     } finally {
-      globalThis.fetch = realFetch;
+      recorder.stop();
     }
+    const sent = recorder.calls.filter((c) => c.url === fed.nodes[1]!.urls['product-models']).map((c) => JSON.parse(c.body).variables?.representations ?? []);
     // Three units of one model: the model is asked for once.
     expect(sent).toEqual([[{ __typename: 'ProductModel', code: 'DEBBBB000001' }]]);
   });

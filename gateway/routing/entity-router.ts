@@ -1,5 +1,5 @@
 import { Kind, parse, visit, type DocumentNode, type GraphQLFormattedError } from 'graphql';
-import { parseCode } from '../../lib/identity-code/identity-code.js';
+import { isCanonicalCode, parseCode } from '../../lib/identity-code/identity-code.js';
 import type { DataSubgraphName } from '../../lib/schema/contract.js';
 import type { RegistryDirectory, RegistryEntry } from '../directory/registry-directory.js';
 import {
@@ -52,10 +52,10 @@ export async function routeEntities(
   representations.forEach((representation, index) => {
     if (SOFT_TYPES.has(representation.__typename as string)) {
       soft.add(index);
-      // A malformed code has no registry to ask.
-      if (!parseCode(String(representation.code ?? '')).valid) return;
+      // A malformed code has no registry to ask. (Codes arrive canonical: the full parse is the rare path.)
+      if (!isCanonicalCode(representation.code) && !parseCode(String(representation.code ?? '')).valid) return;
     }
-    const key = JSON.stringify(representation);
+    const key = representationKey(representation);
     const seen = firstIndex.get(key);
     if (seen !== undefined) return void duplicates.push([index, seen]);
     firstIndex.set(key, index);
@@ -92,8 +92,10 @@ export async function routeEntities(
         : { values: [], untrusted: indices.map((_, j) => j), placeOf: [], problem: 'answered no entity list' };
       indices.forEach((original, j) => (entities[original] = match.values[j] ?? null));
       reportMismatch(options, registry, subgraph, [match]);
-      const mismatch = new RegistryUnavailableError(registry, MISMATCH_REASON);
-      for (const j of match.untrusted) errors.push(unavailableError(mismatch, countryOf(sent[j]!, country), ['_entities', indices[j]!]));
+      if (match.untrusted.length) {
+        const mismatch = new RegistryUnavailableError(registry, MISMATCH_REASON);
+        for (const j of match.untrusted) errors.push(unavailableError(mismatch, countryOf(sent[j]!, country), ['_entities', indices[j]!]));
+      }
       for (const error of response.errors ?? []) {
         const remapped = remapEntityPath(error, indices, match.placeOf);
         if (remapped) errors.push(remapped);
@@ -121,9 +123,26 @@ export async function routeEntities(
   return { data: { _entities: entities }, ...(errors.length ? { errors } : {}) };
 }
 
+/** Identity of a representation for "fetched once": a key-only one (the usual case) without JSON.stringify. */
+function representationKey(representation: Representation): string {
+  const keys = Object.keys(representation);
+  if (keys.length === 2 && typeof representation.__typename === 'string') {
+    const field = keys[0] === '__typename' ? keys[1]! : keys[0]!;
+    const value = representation[field];
+    if (typeof value === 'string') return `${representation.__typename}\u0000${field}\u0000${value}`;
+  }
+  return JSON.stringify(representation);
+}
+
+/** Per fetch document (the gateway reuses its plan's documents): computed once. */
+const nullFieldsOf = new WeakMap<DocumentNode, Map<string, Record<string, null>>>();
+
 /** For each type in an `_entities` fetch, its top-level requested fields set to null. */
 function nullFields(document: DocumentNode): Map<string, Record<string, null>> {
+  const known = nullFieldsOf.get(document);
+  if (known) return known;
   const byType = new Map<string, Record<string, null>>();
+  nullFieldsOf.set(document, byType);
   visit(document, {
     InlineFragment(fragment) {
       if (!fragment.typeCondition) return;

@@ -11,6 +11,7 @@ import type { RegistryLimits } from '../directory/registry-limits.js';
 import { ConformanceGate, type Conformance } from './conformance-gate.js';
 import { extensionKey, GuardPool, guardTargets } from './guard-pool.js';
 import { GuardRejection, type CircuitStatus } from './registry-guard.js';
+import { SubgraphTransport } from './subgraph-transport.js';
 
 export type ProcessOptions = GraphQLDataSourceProcessOptions<Record<string, any>>;
 export type OperationOptions = Extract<ProcessOptions, { incomingRequestContext: unknown }>;
@@ -76,6 +77,9 @@ class MalformedAnswer extends Error {}
  */
 export class RegistryClient {
   private readonly guards = new GuardPool();
+  private readonly transport = new SubgraphTransport();
+  /** Reads on their way to a subgraph, by endpoint, caller rights and body (see `shared`). */
+  private readonly inFlight = new Map<string, Promise<SharedAnswer>>();
   private readonly gate = new ConformanceGate();
   private readonly health = new Map<string, { ok: number | null; failure: { at: number; reason: string } | null }>();
   private readonly lastLogged = new Map<string, number>();
@@ -94,6 +98,15 @@ export class RegistryClient {
       this.lastLogged.delete(key);
     }
     this.gate.sync(directory, unverified);
+    this.transport.retain([
+      ...directory.registries.flatMap((r) => [...Object.values(r.subgraphs), ...(r.audit ? [r.audit] : [])]),
+      ...directory.extensions.map((e) => e.url),
+    ]);
+  }
+
+  /** Closes the connection pools (the gateway is stopping). */
+  close(): Promise<void> {
+    return this.transport.close();
   }
 
   async send(directoryEntry: RegistryEntry, subgraph: DataSubgraphName, options: ProcessOptions): Promise<GatewayResponse> {
@@ -193,41 +206,7 @@ export class RegistryClient {
     const failed = options.context ? this.failedIn.get(options.context)?.get(target.key) : undefined;
     if (failed) throw new RegistryUnavailableError({ name: target.key }, failed);
     try {
-      const response = await this.guards.guard(target).execute(async (signal) => {
-        const res = await fetch(target.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json',
-            ...target.headers,
-            ...(context.requestId ? requestContextHeaders(context as RequestContext) : {}),
-            // Signed per attempt: each carries a fresh nonce and timestamp.
-            ...(target.signing
-              ? signRequest(target.signing.secret, {
-                  body,
-                  requestId: context.requestId ?? randomUUID(),
-                  caller: context.caller ?? null,
-                  search: new URL(target.url).search,
-                })
-              : {}),
-          },
-          body,
-          signal,
-        });
-        const text = await res.text();
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          throw new MalformedAnswer(`HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
-        }
-        if (!isGraphQLResponse(parsed)) throw new MalformedAnswer(`HTTP ${res.status}, not a GraphQL response`);
-        // A 5xx without data is a failure of the registry. A 4xx with GraphQL errors is an answer: the
-        // request was refused (a bad variable, say) and the client should read why.
-        if (res.status >= 500 && !parsed.data) throw new MalformedAnswer(`HTTP ${res.status}: ${JSON.stringify(parsed.errors ?? []).slice(0, 200)}`);
-        if (!res.ok && !parsed.errors?.length) throw new MalformedAnswer(`HTTP ${res.status} without errors`);
-        return parsed;
-      });
+      const response = takeAnswer(await this.shared(target, context, body, options.request.query));
       this.health.set(target.key, { ok: Date.now(), failure: this.health.get(target.key)?.failure ?? null });
       return { ...response, errors: response.errors?.map(sanitizeError) };
     } catch (error) {
@@ -249,6 +228,76 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * One guarded call per distinct request in flight: a read identical to one already on its way (same
+   * endpoint, same body, same rights) waits for that answer instead of asking again. Subgraphs apply
+   * field rights per caller from the signed claims, so the rights are part of the key: an answer is
+   * only ever shared between callers who would have been given the same one. Writes are never shared.
+   */
+  private shared(target: Target, context: Partial<RequestContext>, body: string, query: string | undefined): Promise<SharedAnswer> {
+    if (query === undefined || MUTATION.test(query)) return this.call(target, context, body);
+    const key = `${target.key}\n${target.url}\n${rightsKey(context.caller ?? null)}\n${body}`;
+    let answer = this.inFlight.get(key);
+    if (!answer) {
+      answer = this.call(target, context, body).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, answer);
+    }
+    return answer;
+  }
+
+  private call(target: Target, context: Partial<RequestContext>, body: string): Promise<SharedAnswer> {
+    return this.guards.guard(target).execute(async (signal) => {
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        ...target.headers,
+        ...(context.requestId ? requestContextHeaders(context as RequestContext) : {}),
+        // Signed per attempt: each carries a fresh nonce and timestamp.
+        ...(target.signing
+          ? signRequest(target.signing.secret, {
+              body,
+              requestId: context.requestId ?? randomUUID(),
+              caller: context.caller ?? null,
+              search: this.transport.searchOf(target.url),
+            })
+          : {}),
+      };
+      const { status, text } = await this.transport.post(target.url, headers, body, signal);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new MalformedAnswer(`HTTP ${status}, not JSON: ${text.slice(0, 200)}`);
+      }
+      if (!isGraphQLResponse(parsed)) throw new MalformedAnswer(`HTTP ${status}, not a GraphQL response`);
+      // A 5xx without data is a failure of the registry. A 4xx with GraphQL errors is an answer: the
+      // request was refused (a bad variable, say) and the client should read why.
+      if (status >= 500 && !parsed.data) throw new MalformedAnswer(`HTTP ${status}: ${JSON.stringify(parsed.errors ?? []).slice(0, 200)}`);
+      if ((status < 200 || status > 299) && !parsed.errors?.length) throw new MalformedAnswer(`HTTP ${status} without errors`);
+      return { text, parsed };
+    });
+  }
+}
+
+const MUTATION = /^\s*mutation\b/;
+
+/** An answer as shared between identical requests: the first reader takes the parsed object, later ones parse their own copy. */
+interface SharedAnswer {
+  text: string;
+  parsed: GatewayResponse | null;
+}
+
+/** Each caller gets an object of its own: the gateway merges later fetches into entities in place. */
+function takeAnswer(answer: SharedAnswer): GatewayResponse {
+  const parsed = answer.parsed;
+  if (parsed === null) return JSON.parse(answer.text) as GatewayResponse;
+  answer.parsed = null;
+  return parsed;
+}
+
+/** What decides which fields a subgraph gives a caller: role, and the enterprise or country it acts for. */
+function rightsKey(caller: RequestContext['caller']): string {
+  return caller ? `${caller.role ?? ''}|${caller.enterprise ?? ''}|${caller.country ?? ''}` : 'anonymous';
 }
 
 function isGraphQLResponse(value: unknown): value is GatewayResponse {

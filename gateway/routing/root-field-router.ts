@@ -145,7 +145,7 @@ export async function routeRootFields(
 function placeAnswer(part: Part, response: GatewayResponse, data: Record<string, unknown>, errors: GraphQLFormattedError[], options: OperationOptions, subgraph: DataSubgraphName) {
   const received = (response.data ?? {}) as Record<string, unknown>;
   const matches = new Map<FieldRoute, KeyMatch>();
-  const mismatch = new RegistryUnavailableError(part.registry, MISMATCH_REASON);
+  let mismatch: RegistryUnavailableError | undefined; // made only when needed: an Error captures a stack
   for (const { route, items } of part.fields) {
     const value = received[route.key];
     if (!route.checked) {
@@ -166,6 +166,7 @@ function placeAnswer(part: Part, response: GatewayResponse, data: Record<string,
     else items.forEach((item, j) => ((data[route.key] as unknown[])[item] = match.values[j] ?? null));
     for (const j of match.untrusted) {
       const country = countryOfValue(route.values[items[j]!]) ?? part.registry.countries[0]!;
+      mismatch ??= new RegistryUnavailableError(part.registry, MISMATCH_REASON);
       errors.push(unavailableError(mismatch, country, route.list ? [route.key, items[j]!] : [route.key]));
     }
   }

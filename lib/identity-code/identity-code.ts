@@ -58,9 +58,21 @@ export interface ParseOptions {
  * String.toUpperCase would turn 'ß' into 'SS' or 'ı' into 'I', silently changing the code.
  */
 export function normaliseCode(input: string): string {
+  // Most codes arrive canonical (every key the gateway and the subgraphs pass around): nothing to do.
+  if (CANONICAL_CHARS.test(input)) return input;
   return input
     .replace(/[\s-]+/g, '')
     .replace(/[a-z]+/g, (s) => s.toUpperCase());
+}
+
+const CANONICAL_CHARS = /^[0-9A-Z]*$/;
+
+/**
+ * True when `value` is exactly a canonical code of `kind` (right length, [0-9A-Z] only): what parseCode
+ * would accept unchanged, without building its result.
+ */
+export function isCanonicalCode(value: unknown, kind: CodeKind = 'unit'): value is string {
+  return typeof value === 'string' && value.length === CODE_LENGTH[kind] && CANONICAL_CHARS.test(value);
 }
 
 export function parseCode(input: string, options: ParseOptions = {}): ParsedCode {

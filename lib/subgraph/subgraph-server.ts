@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '../server/request-context.js';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import type { Database } from '../database/database.js';
@@ -56,8 +55,9 @@ export async function startSubgraph<DB, L, R extends object>(
     // The generated resolver types are checked against the SDL; buildSubgraphSchema's map is looser.
     // Who may read and write what is decided here, once, for every path that reaches a field (lib/access).
     schema: applyAccessPolicy(buildSubgraphSchema({ typeDefs: parse(loadSdl(module.name)), resolvers: module.resolvers(deps) as GraphQLResolverMap })),
-    // Traces cost time on every request and no gateway here asks for them.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), logRequestErrors(), entityLimitPlugin()],
+    // Traces cost time on every request and no gateway here asks for them. Cache hints are not used
+    // either, and computing them wraps every field's resolver (per-field work on 1,000-entity batches).
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled(), logRequestErrors(), entityLimitPlugin()],
     includeStacktraceInErrorResponses: false,
     formatError: maskInternalErrors(),
     stopOnTerminationSignals: false, // lib/server/shutdown.ts drains then exits 0; Apollo's would re-kill
