@@ -104,7 +104,7 @@ export async function startGraphQLServer<TContext extends BaseContext>(
         requestContext.caller = await options.authenticate(req);
       } catch (error) {
         if (!(error instanceof HttpRefusal)) throw error;
-        requestContext.log.info({ status: error.status, reason: error.message }, 'request refused');
+        requestContext.log.info({ status: error.status, code: error.code, reason: error.message }, 'request refused');
         return sendRefusal(res, error);
       }
       const caller = requestContext.caller;
@@ -121,7 +121,7 @@ export async function startGraphQLServer<TContext extends BaseContext>(
     }
     const verdict = options.verifyRequest ? await options.verifyRequest(req, bytes) : undefined;
     if (verdict && !verdict.ok) {
-      requestContext.log.info({ status: verdict.status, reason: verdict.message }, 'request refused');
+      requestContext.log.info({ status: verdict.status, code: verdict.code, reason: verdict.message }, 'request refused');
       return sendJson(res, verdict.status, { errors: [{ message: verdict.message, extensions: { code: verdict.code } }] });
     }
     if (verdict) {
@@ -146,6 +146,8 @@ export async function startGraphQLServer<TContext extends BaseContext>(
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     exchange.operation = operationName(req.method === 'POST' ? body : Object.fromEntries(url.searchParams));
+    // Every line about this request from here on names its operation, as it names the caller.
+    if (exchange.operation) requestContext.log = requestContext.log.child({ operation: exchange.operation });
     const response = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       // Kept so the access line sees the caller that access control put on the context.
@@ -197,25 +199,29 @@ function logAccess(req: IncomingMessage, res: ServerResponse, exchange: Exchange
   const probe = PROBES.has(exchange.path ?? '');
   if (!log.isLevelEnabled(probe ? 'debug' : 'info')) return;
   const caller = exchange.built?.caller ?? exchange.context.caller;
+  const errors = exchange.context.errorCodes;
   const line = {
     method: req.method,
     path: exchange.path ?? req.url,
     status: res.statusCode,
     ms: Math.round(ms * 10) / 10,
-    ...(exchange.operation ? { operation: exchange.operation } : {}),
-    ...(caller ? { caller: caller.subject } : {}),
+    // Always present, so that "who asked what" is one filter: the subject (or anonymous) and the operation.
+    caller: caller?.subject ?? 'anonymous',
+    ...(exchange.operation ? {} : { operation: '(none)' }), // else bound to the request's logger
+    ...(errors?.length ? { errors } : {}),
   };
   if (probe) log.debug(line, 'request');
   else log.info(line, 'request');
 }
 
 const OPERATION = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/;
+const NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
 
-/** The operation's name as the client gave it, or as the query's first definition names it. */
+/** The operation's name as the client gave it (only if it is a GraphQL name), or as the query's first definition names it. */
 function operationName(body: unknown): string | undefined {
   if (!body || typeof body !== 'object') return undefined;
   const { operationName: given, query } = body as { operationName?: unknown; query?: unknown };
-  if (typeof given === 'string' && given) return given.slice(0, 100);
+  if (typeof given === 'string' && given) return NAME.test(given) ? given : '(invalid name)';
   return typeof query === 'string' ? OPERATION.exec(query.slice(0, 300))?.[1] : undefined;
 }
 

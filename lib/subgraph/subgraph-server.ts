@@ -57,7 +57,7 @@ export async function startSubgraph<DB, L, R extends object>(
     // Who may read and write what is decided here, once, for every path that reaches a field (lib/access).
     schema: applyAccessPolicy(buildSubgraphSchema({ typeDefs: parse(loadSdl(module.name)), resolvers: module.resolvers(deps) as GraphQLResolverMap })),
     // Traces cost time on every request and no gateway here asks for them.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), logRequestErrors(), entityLimitPlugin()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), logRequestErrors({ clientErrors: 'debug' }), entityLimitPlugin()],
     includeStacktraceInErrorResponses: false,
     formatError: maskInternalErrors(),
     stopOnTerminationSignals: false, // lib/server/shutdown.ts drains then exits 0; Apollo's would re-kill
