@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { rootLogger, type Logger } from '../logging/logger.js';
+import { serveMetrics } from '../metrics/metrics-endpoint.js';
+import { countHttpRequest } from '../metrics/request-metrics.js';
 import { HttpRefusal } from './http-refusal.js';
 import { requestContextFromHeaders, type Caller, type RequestContext } from './request-context.js';
 
@@ -60,6 +62,7 @@ export async function startGraphQLServer<TContext extends BaseContext>(
 ): Promise<RunningServer> {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const serviceLog = options.log ?? rootLogger().child({ service: options.name ?? 'graphql' });
+  const service = String(serviceLog.bindings().service ?? options.name ?? 'graphql');
   let stopping = false;
   const server = createServer((req, res) => {
     const started = performance.now();
@@ -70,7 +73,10 @@ export async function startGraphQLServer<TContext extends BaseContext>(
         if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal error' }] });
         else res.destroy();
       })
-      .finally(() => logAccess(req, res, request, performance.now() - started));
+      .finally(() => {
+        logAccess(req, res, request, performance.now() - started);
+        countHttpRequest(service, request.path, res.statusCode);
+      });
   });
   // Keep-alive sockets must not hold shutdown hostage; the gateway reconnects.
   server.keepAliveTimeout = 5_000;
@@ -89,6 +95,7 @@ export async function startGraphQLServer<TContext extends BaseContext>(
         return sendJson(res, 503, { status: 'unavailable', reason: (error as Error).message, ...details });
       }
     }
+    if (url.pathname === '/metrics') return serveMetrics(req, res); // lib/metrics: token, or loopback in development
     if (options.routes && (await options.routes(req, res))) return;
     const wantsHtml = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
     if (options.landingPage && wantsHtml && (url.pathname === '/' || url.pathname === '/graphql')) {
@@ -191,8 +198,8 @@ interface Exchange {
   built?: { caller?: RequestContext['caller'] };
 }
 
-// Probes hit every few seconds; they are logged only at debug so the access log stays readable.
-const PROBES = new Set(['/health/live', '/health/ready']);
+// Probes and scrapes hit every few seconds; they are logged only at debug so the access log stays readable.
+const PROBES = new Set(['/health/live', '/health/ready', '/metrics']);
 
 function logAccess(req: IncomingMessage, res: ServerResponse, exchange: Exchange, ms: number): void {
   const log = exchange.context.log;

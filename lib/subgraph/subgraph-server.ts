@@ -16,6 +16,7 @@ import { memoryNonceStore, type NonceStore } from '../security/nonce-store.js';
 import { requestVerifier } from '../security/request-verifier.js';
 import type { SigningOptions } from '../security/signing-secret.js';
 import { logRequestErrors, maskInternalErrors } from '../server/mask-errors.js';
+import { requestMetricsPlugin } from '../metrics/request-metrics.js';
 import type { SiblingClient } from './sibling-client.js';
 import type { GraphQLResolverMap, NodeIdentity, SubgraphContext, SubgraphDeps, SubgraphModule } from './subgraph-module.js';
 
@@ -57,7 +58,7 @@ export async function startSubgraph<DB, L, R extends object>(
     // Who may read and write what is decided here, once, for every path that reaches a field (lib/access).
     schema: applyAccessPolicy(buildSubgraphSchema({ typeDefs: parse(loadSdl(module.name)), resolvers: module.resolvers(deps) as GraphQLResolverMap })),
     // Traces cost time on every request and no gateway here asks for them.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), logRequestErrors({ clientErrors: 'debug' }), entityLimitPlugin()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), logRequestErrors({ clientErrors: 'debug' }), requestMetricsPlugin(module.name), entityLimitPlugin()],
     includeStacktraceInErrorResponses: false,
     formatError: maskInternalErrors(),
     stopOnTerminationSignals: false, // lib/server/shutdown.ts drains then exits 0; Apollo's would re-kill

@@ -7,6 +7,7 @@ import { DEFAULT_AUDIENCE, DEVELOPMENT_ISSUER, ensureDevelopmentKey, signToken, 
 import { identityFromEnv } from '../../gateway/identity/identity-from-env.js';
 import type { RegistryDirectory } from '../../gateway/directory/registry-directory.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway-server.js';
+import type { LimitsConfig } from '../../gateway/limits/limits-config.js';
 import { startRegistryNode, type RunningNode } from '../../subgraphs/registry-node.js';
 import { TEST_SIGNING, TEST_SIGNING_ENV } from './signing.js';
 import { createTestDatabase } from './test-database.js';
@@ -52,7 +53,7 @@ export interface GraphQLResponse<T> {
  */
 export async function startFederation(
   specs: NodeSpec[],
-  options: { limits?: Record<string, number>; checkConformance?: boolean } = {},
+  options: { limits?: Record<string, number>; checkConformance?: boolean; gatewayLimits?: Partial<LimitsConfig> } = {},
 ): Promise<Federation> {
   const drops: (() => Promise<void>)[] = [];
   const databases: Database[] = [];
@@ -87,7 +88,7 @@ export async function startFederation(
     signing: TEST_SIGNING,
     store: { checkConformance: options.checkConformance },
     // Every test sends from one anonymous address; rate and concurrency limits have their own tests (limits.test.ts).
-    limits: { anonymousRate: { points: 100_000_000, windowSeconds: 60 }, maxInFlightPerCaller: 10_000 },
+    limits: { anonymousRate: { points: 100_000_000, windowSeconds: 60 }, maxInFlightPerCaller: 10_000, ...options.gatewayLimits },
   });
   return {
     gateway,
