@@ -170,6 +170,15 @@ describe('logging: what a client causes is its own mistake, logged once, without
     expect(lines.every((line) => line.err === undefined)).toBe(true);
   });
 
+  it('never writes an owner given by mistake as a name, neither from the variables nor from the refusal', async () => {
+    const events = [{ eventId: 'owner-name-1', unit: UNIT, type: 'SOLD', occurredAt: '2026-01-05T10:00:00Z', owner: 'Zhang Wei Private-Person' }];
+    const response = await fed.post('mutation($e: [LifecycleEventInput!]!) { recordEvents(events: $e) { eventId } }', 'owner-name-1', { as: AUTHORITY, variables: { e: events } });
+    const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors[0]!.message).toMatch(/owner must be an opaque reference/);
+    expect(of(fed.lines, 'owner-name-1').length).toBeGreaterThan(0);
+    expect(fed.raw.join('')).not.toContain('Zhang Wei');
+  });
+
   it('answers an unknown operation name as the client mistake it is (400), not as an internal error', async () => {
     const response = await fed.post('query A { registries { country } }', 'unknown-op-1', { operationName: 'B' });
     expect(response.status).toBe(400);
