@@ -1,4 +1,6 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveMetrics } from '../lib/metrics/metrics-endpoint.js';
 import { startFederation, type Federation } from './support/federation.js';
 import { seedNode } from './support/seed-node.js';
 
@@ -109,5 +111,24 @@ describe('metrics: GET /metrics counts what happened', () => {
       if (previous === undefined) delete process.env.METRICS_TOKEN;
       else process.env.METRICS_TOKEN = previous;
     }
+  });
+});
+
+describe('metrics: who may read them without a token', () => {
+  /** The status serveMetrics answers a GET from `address` with, under `env`. */
+  async function statusFor(address: string, env: NodeJS.ProcessEnv): Promise<number> {
+    let status = 0;
+    const req = { method: 'GET', headers: {}, socket: { remoteAddress: address } } as unknown as IncomingMessage;
+    const res = { writeHead: (code: number) => void (status = code), end: () => undefined } as unknown as ServerResponse;
+    await serveMetrics(req, res, env);
+    return status;
+  }
+
+  it('serves this machine only in development, and nobody in production', async () => {
+    expect(await statusFor('127.0.0.1', {})).toBe(200);
+    expect(await statusFor('::1', {})).toBe(200);
+    expect(await statusFor('192.0.2.10', {})).toBe(403);
+    expect(await statusFor('127.0.0.1', { NODE_ENV: 'production' })).toBe(404);
+    expect(await statusFor('127.0.0.1', { NODE_ENV: 'production', METRICS_TOKEN: 'configured' })).toBe(401);
   });
 });
