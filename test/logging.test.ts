@@ -35,7 +35,7 @@ interface PostOptions {
 }
 
 /** One CN node and a gateway in front of it, both logging into memory. */
-async function startLogged(options: { repeatWindowMs?: number } = {}): Promise<LoggedFederation> {
+async function startLogged(options: { repeatWindowMs?: number; anonymousPoints?: number } = {}): Promise<LoggedFederation> {
   const { logger, lines, raw } = captureLogs('debug', options);
   const testDb = await createTestDatabase();
   const database = await openDatabase(testDb.config);
@@ -44,7 +44,7 @@ async function startLogged(options: { repeatWindowMs?: number } = {}): Promise<L
   const keyDir = mkdtempSync(join(tmpdir(), 'logging-keys-'));
   const identity = await identityFromEnv({ dataDir: keyDir, env: {} });
   const { privateJwk } = await ensureDevelopmentKey(keyDir);
-  const gateway = await startGateway({ directory, logger, identity, signing: TEST_SIGNING, limits: { maxInFlightPerCaller: 1_000 } });
+  const gateway = await startGateway({ directory, logger, identity, signing: TEST_SIGNING, limits: { maxInFlightPerCaller: 1_000, ...(options.anonymousPoints ? { anonymousRate: { points: options.anonymousPoints, windowSeconds: 60 } } : {}) } });
   return {
     gateway,
     node,
@@ -185,6 +185,22 @@ describe('logging: what a client causes is its own mistake, logged once, without
     const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
     expect(body.errors[0]!.extensions.code).toBe('OPERATION_RESOLUTION_FAILURE');
     expect(noStacks(of(fed.lines, 'unknown-op-1'))).toEqual([]);
+  });
+});
+
+describe('logging: a limit refusal', () => {
+  it('is the client\'s doing: logged at info with its code, no stack, and named on the access line', async () => {
+    const fed = await startLogged({ anonymousPoints: 3 });
+    try {
+      const response = await fed.post('query($c: [String!]!) { verifyMany(codes: $c) { verdict } }', 'rate-limited-1', { variables: { c: ['A', 'B', 'C', 'D'] } });
+      expect(response.status).toBe(429);
+      const lines = of(fed.lines, 'rate-limited-1');
+      expect(lines.filter((line) => line.level >= LEVEL.warn || line.err)).toEqual([]);
+      expect(lines.filter((line) => line.code === 'RATE_LIMITED')).toEqual([expect.objectContaining({ level: LEVEL.info, service: 'gateway' })]);
+      expect(lines.find((line) => line.msg === 'request')).toMatchObject({ status: 429, errors: ['RATE_LIMITED'] });
+    } finally {
+      await fed.stop();
+    }
   });
 });
 

@@ -22,6 +22,19 @@ function isOurs(code: unknown): code is string {
   return typeof code === 'string' && OURS.has(code);
 }
 
+/**
+ * A refusal that names its own 4xx status (the gateway's limits: RATE_LIMITED, QUERY_TOO_COSTLY...), on the
+ * error or the one it wraps: the client's doing, whatever its code.
+ */
+function refusalCode(error: GraphQLError): string | undefined {
+  for (const e of [error, error.originalError as GraphQLError | undefined]) {
+    const status = (e?.extensions?.http as { status?: unknown } | undefined)?.status;
+    const code = e?.extensions?.code;
+    if (typeof status === 'number' && status >= 400 && status < 500 && typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
 /** Apollo's formatError: masking only. It gets no request context, so it logs nothing. */
 export function maskInternalErrors() {
   return (formatted: GraphQLFormattedError, error?: unknown): GraphQLFormattedError => {
@@ -91,7 +104,7 @@ function publicCode(error: GraphQLError): string {
   if (findDatabaseUnavailable(error)) return 'REGISTRY_UNAVAILABLE';
   if (findClientDataProblem(error)) return 'BAD_USER_INPUT';
   const code = error.extensions?.code;
-  return isOurs(code) ? code : 'INTERNAL_SERVER_ERROR';
+  return refusalCode(error) ?? (isOurs(code) ? code : 'INTERNAL_SERVER_ERROR');
 }
 
 function logOne(log: Logger, error: GraphQLError, clientLevel: 'info' | 'debug'): void {
@@ -103,6 +116,8 @@ function logOne(log: Logger, error: GraphQLError, clientLevel: 'info' | 'debug')
   if (code === 'REGISTRY_UNAVAILABLE') return void log.warn({ code, path }, error.message);
   const dataProblem = findClientDataProblem(error);
   if (dataProblem) return void log[clientLevel]({ code: 'BAD_USER_INPUT', path }, dataProblem);
+  const refused = refusalCode(error);
+  if (refused) return void log[clientLevel]({ code: refused, path }, error.message);
   if (isOurs(code)) return void log[clientLevel]({ code, path }, error.message);
   const service = error.extensions?.serviceName;
   log.error({ err: unwrapResolverError(error), path, ...(service ? { subgraph: service } : {}) }, 'internal error');
