@@ -111,7 +111,8 @@ export async function startGraphQLServer<TContext extends BaseContext>(
         requestContext.caller = await options.authenticate(req);
       } catch (error) {
         if (!(error instanceof HttpRefusal)) throw error;
-        requestContext.log.info({ status: error.status, code: error.code, reason: error.message }, 'request refused');
+        // A 5xx refusal (the token keys could not be read) is a dependency's failure, not the client's.
+        requestContext.log[error.status >= 500 ? 'warn' : 'info']({ status: error.status, code: error.code, reason: error.message }, 'request refused');
         return sendRefusal(res, error);
       }
       const caller = requestContext.caller;
@@ -128,7 +129,7 @@ export async function startGraphQLServer<TContext extends BaseContext>(
     }
     const verdict = options.verifyRequest ? await options.verifyRequest(req, bytes) : undefined;
     if (verdict && !verdict.ok) {
-      requestContext.log.info({ status: verdict.status, code: verdict.code, reason: verdict.message }, 'request refused');
+      requestContext.log[verdict.status >= 500 ? 'warn' : 'info']({ status: verdict.status, code: verdict.code, reason: verdict.message }, 'request refused');
       return sendJson(res, verdict.status, { errors: [{ message: verdict.message, extensions: { code: verdict.code } }] });
     }
     if (verdict) {
