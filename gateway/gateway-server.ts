@@ -11,6 +11,8 @@ import { AuditSink } from './audit/audit-sink.js';
 import { homeAuditWriter } from './audit/audit-writer.js';
 import { startGraphQLServer, type RunningServer } from '../lib/server/http-server.js';
 import { logRequestErrors, maskInternalErrors } from '../lib/server/mask-errors.js';
+import { observeRegistries } from '../lib/metrics/registry-metrics.js';
+import { requestMetricsPlugin } from '../lib/metrics/request-metrics.js';
 import type { RequestContext } from '../lib/server/request-context.js';
 import { directorySubgraphSchema } from './directory/directory-subgraph.js';
 import { DirectoryStore, type StoreOptions } from './directory/directory-store.js';
@@ -87,7 +89,7 @@ export async function createGateway(options: GatewayOptions) {
   const limits = options.limits === false ? null : gatewayLimits(limitsConfigFromEnv(process.env, options.limits), () => store.directory.registries.length);
   const apollo = new ApolloServer<LimitsContext>({
     gateway,
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled(), logRequestErrors(), ...(limits?.plugins ?? []), auditPlugin(audit, () => !!store.directory.home.audit)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled(), logRequestErrors(), requestMetricsPlugin('gateway'), ...(limits?.plugins ?? []), auditPlugin(audit, () => !!store.directory.home.audit)],
     includeStacktraceInErrorResponses: false,
     formatError: limits ? limits.formatError(maskInternalErrors()) : maskInternalErrors(),
     stopOnTerminationSignals: false, // lib/server/shutdown.ts drains then exits 0; Apollo's would re-kill
@@ -117,6 +119,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
   const stopWatching = options.directoryFile ? store.watchFile(options.directoryFile) : () => undefined;
   const probe = setInterval(() => void probeAll(), options.probeIntervalMs ?? 15_000);
   probe.unref();
+  const unobserve = observeRegistries(() => store.directory.registries.map((r) => client.healthOf(r)));
   void probeAll();
   const server = await startGraphQLServer(
     {
@@ -154,6 +157,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
     flushAudit: () => audit.flush(),
     async stop() {
       clearInterval(probe);
+      unobserve();
       stopWatching();
       await server.stop();
       await limits?.close();

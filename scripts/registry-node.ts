@@ -6,6 +6,7 @@ import { installProcessGuard } from '../lib/server/process-guard.js';
 import { exitOnFailure, stopOnSignals } from '../lib/server/shutdown.js';
 import { startRegistryNode } from '../subgraphs/registry-node.js';
 import { DEFAULT_REGISTRY_PORT, hostFrom, parsePort, registryDatabase, subgraphPorts } from './process-defaults.js';
+import { partnerEntryMessage } from './partner-entry-message.js';
 import { reportReady } from './ready-message.js';
 
 /**
@@ -72,13 +73,7 @@ if (process.send) {
   // Forked by `npm start`: the launcher builds the gateway's directory from this.
   reportReady({ type: 'ready', role: 'registry-node', pid: process.pid, country, name: node.node.name, urls: node.urls });
 } else if (!only) {
-  console.log(`Registry node for ${country} is up (no gateway). To federate it, add its entry to the "registries" list of
-a gateway's directory file. A gateway that reads a file (npm run gateway, or npm start with DIRECTORY_FILE
-set) applies edits of that file without a restart; npm start without DIRECTORY_FILE must be restarted with
-DIRECTORY_FILE=<file>. As a file of its own:
-
-${JSON.stringify({ registries: [{ name: node.node.name, countries: [country], home: false, subgraphs: node.urls }] }, null, 2)}
-`);
+  console.log(partnerEntryMessage(node.node.name, country, node.urls));
 }
 
 /**

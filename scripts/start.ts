@@ -4,8 +4,8 @@ import { developmentSigningSecret, SIGNING_SECRET_ENV } from '../lib/security/si
 import { DEFAULT_AUDIENCE, DEVELOPMENT_ISSUER, ensureDevelopmentKey, signToken } from '../gateway/identity/development-key.js';
 import { fileURLToPath } from 'node:url';
 import { createLogger, rootLogger, setRootLogger } from '../lib/logging/logger.js';
-import { exampleQueries } from './demo/examples.js';
-import { seedDemoData, DEMO_CODES, VERDICT_EXAMPLES } from './demo/seed.js';
+import { seedDemoData } from './demo/seed.js';
+import { registryCounts, startBanner, type RegistryCounts } from './start-banner.js';
 import { DEFAULT_GATEWAY_PORT, DEFAULT_HOME, hostFrom, parsePort } from './process-defaults.js';
 import { isReadyMessage, reportReady, type ReadyMessage } from './ready-message.js';
 import { EXIT_CODES, stopTimeoutFromEnv } from '../lib/server/shutdown.js';
@@ -143,6 +143,7 @@ try {
 }
 
 let seeded: boolean;
+let counts: RegistryCounts | null = null;
 try {
   // The demo is written as the authority, with a short-lived token for the development key. Production has
   // no development key: its registry starts empty.
@@ -151,6 +152,7 @@ try {
     const { privateJwk } = await ensureDevelopmentKey(dataDir);
     const token = await signToken(privateJwk, { subject: 'demo-seed', role: 'authority', issuer: env.JWT_ISSUER ?? DEVELOPMENT_ISSUER, audience: env.JWT_AUDIENCE ?? DEFAULT_AUDIENCE, ttl: '10m' });
     seeded = await seedDemoData(gateway!.url, { authorization: `Bearer ${token}` });
+    counts = await registryCounts(gateway!.url, country, { authorization: `Bearer ${token}` }).catch(() => null);
   }
 } catch (error) {
   if (stopping) await new Promise(() => undefined);
@@ -158,42 +160,16 @@ try {
 }
 reportReady({ type: 'ready', role: 'launcher', pid: process.pid, gateway: { pid: gateway!.pid, url: gateway!.url }, node: { pid: node!.pid, urls: node!.urls } });
 
-const url = gateway!.url;
-const examples = exampleQueries(DEMO_CODES);
-const directoryFile = env.DIRECTORY_FILE?.trim();
-console.log(`
-Robot identity registry federation
-  database : ${env.DATABASE_URL?.trim() ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${nodeDataDir}`}
-  demo data: ${seeded! ? 'seeded now' : 'already present'}
-  directory: ${directoryFile ? `home + partners from ${directoryFile} (watched)` : 'home registry only (set DIRECTORY_FILE to add partners)'}
-  processes: registry node pid ${node!.pid} (${Object.entries(node!.urls).map(([name, u]) => `${name} ${u}`).join(', ')})
-             gateway pid ${gateway!.pid}
-  identity : ${gateway!.identity}
-
-GraphQL endpoint (open it in a browser for a query page, or POST JSON to it):
-  ${url}
-
-Who you are (README "Who may do what"): without a token you are anonymous (verify, parseCode and the
-public fields of a unit, model or enterprise). A token for each role, signed with the development key
-(paste it into the query page's token field, or send it as "authorization: Bearer <token>"):
-  npm run -s token -- --role authority                        | tail -1
-  npm run -s token -- --role manufacturer --enterprise ${DEMO_CODES.enterprise}  | tail -1
-  npm run -s token -- --role customs --country DE             | tail -1
-  npm run -s token -- --role partner --country DE             | tail -1
-  npm run -s token -- --role analyst                          | tail -1
-
-Example codes:
-  unit          ${DEMO_CODES.unit}   (display ${DEMO_CODES.unit.slice(0, 2)}-${DEMO_CODES.unit.slice(2, 6)}-${DEMO_CODES.unit.slice(6, 12)}-${DEMO_CODES.unit.slice(12)})
-  product model ${DEMO_CODES.model}
-  enterprise    ${DEMO_CODES.enterprise}
-
-One code per customs verdict reason (try verify(code: ...)):
-${Object.entries(VERDICT_EXAMPLES).map(([reason, code]) => `  ${reason.padEnd(26)} ${code}`).join('\n')}
-
-Try (anonymous):
-  curl -s ${url} -H 'content-type: application/json' \\
-    -d '{"query":"{ unit(code: \\"${DEMO_CODES.unit}\\") { display state model { name } enterprise { name } } }"}'
-
-${examples.map((e) => `# ${e.title}\n${e.query}`).join('\n\n')}
-
-Ctrl+C stops everything (the gateway first, then the registry node).`);
+console.log(
+  startBanner({
+    url: gateway!.url,
+    country,
+    counts,
+    seeded: seeded!,
+    database: env.DATABASE_URL?.trim() ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${nodeDataDir}`,
+    directoryFile: env.DIRECTORY_FILE?.trim() || undefined,
+    gatewayPid: gateway!.pid,
+    nodePid: node!.pid,
+    nodeUrls: node!.urls as Record<string, string>,
+  }),
+);

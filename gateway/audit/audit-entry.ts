@@ -56,7 +56,7 @@ export function auditEntry(
   for (const field of fields) {
     const args = Object.fromEntries((field.arguments ?? []).map((a) => [a.name.value, valueFromASTUntyped(a.value, variables)]));
     for (const path of CODE_PATHS[field.name.value] ?? []) {
-      for (const code of [path(args)].flat()) if (typeof code === 'string' && codes.length < MAX_CODES_PER_REQUEST) codes.push(code.slice(0, 64));
+      for (const code of [path(args)].flat()) if (typeof code === 'string' && codes.length < MAX_CODES_PER_REQUEST) codes.push(storable(code.slice(0, 64)));
     }
     if (field.name.value === 'verify' || field.name.value === 'verifyMany') {
       const answer = data?.[field.alias?.value ?? field.name.value];
@@ -70,7 +70,7 @@ export function auditEntry(
   return {
     at: new Date().toISOString(),
     requestId: context.requestId,
-    subject: context.caller?.subject ?? null,
+    subject: context.caller ? storable(context.caller.subject) : null,
     role: context.caller?.role ?? null,
     country: context.caller?.country ?? null,
     enterprise: context.caller?.enterprise ?? null,
@@ -81,4 +81,13 @@ export function auditEntry(
     verdicts: verdicts.slice(0, MAX_CODES_PER_REQUEST),
     outcome: errorCodes.length ? errorCodes.sort().join(',') : 'OK',
   };
+}
+
+// verify judges any text it is given (a NUL byte included) and a token's subject is the issuer's to
+// choose: the audit keeps what was asked, but as text the database can store, or the entry (and
+// every one queued behind it) would be refused.
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
+
+function storable(text: string): string {
+  return text.replace(CONTROL, '\uFFFD');
 }

@@ -6,6 +6,7 @@ import { parseCode, type ParsedCode } from '../../lib/identity-code/identity-cod
 import { loadSdl } from '../../lib/schema/contract.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import { judge, type VerificationFacts } from '../verdict/verdict.js';
+import { countVerdict } from '../../lib/metrics/registry-metrics.js';
 import type { RegistryDirectory, RegistryEntry } from './registry-directory.js';
 
 interface RegistryView {
@@ -59,7 +60,7 @@ export function directorySubgraphSchema(directory: () => RegistryDirectory, reac
     Verification: {
       // Called with the facts gathered from the owning registry (the fields named in @requires);
       // the verdict is judged once here and read by both fields.
-      __resolveReference: (ref: VerificationSource) => ({ ...ref, judgement: judgement(ref) }),
+      __resolveReference: (ref: VerificationSource) => ({ ...ref, judgement: countVerdict(judgement(ref)) }),
       verdict: (v: JudgedVerification) => (v.judgement ?? judgement(v)).verdict,
       reasons: (v: JudgedVerification) => (v.judgement ?? judgement(v)).reasons,
       unit: (v: VerificationSource) => (v.registration?.registered ? { code: v.code } : null),

@@ -22,6 +22,7 @@ export interface CallerClaims {
 export function callerFromClaims(claims: CallerClaims): Caller | { problem: string } {
   const { subject, role, enterprise, country } = claims;
   if (typeof subject !== 'string' || subject.trim() === '') return { problem: 'no subject ("sub" claim)' };
+  if (/[\u0000-\u001F\u007F-\u009F]/.test(subject) || subject.length > 200) return { problem: 'subject ("sub" claim) holds a control character or is over 200 characters' };
   if (isInternalSubject(subject)) return { problem: `subject ${JSON.stringify(subject)} is reserved for the registry's internal calls` };
   if (role === undefined || role === null) return { subject, role: null };
   if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {

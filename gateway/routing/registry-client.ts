@@ -3,6 +3,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { DataSubgraphName } from '../../lib/schema/contract.js';
 import { randomUUID } from 'node:crypto';
 import { rootLogger } from '../../lib/logging/logger.js';
+import { timeRegistryFetch } from '../../lib/metrics/registry-metrics.js';
 import { signRequest } from '../../lib/security/request-signer.js';
 import type { SigningOptions } from '../../lib/security/signing-secret.js';
 import { requestContextHeaders, type RequestContext } from '../../lib/server/request-context.js';
@@ -205,13 +206,16 @@ export class RegistryClient {
     // A request that already waited out this registry's timeout does not wait for it a second time.
     const failed = options.context ? this.failedIn.get(options.context)?.get(target.key) : undefined;
     if (failed) throw new RegistryUnavailableError({ name: target.key }, failed);
+    const fetched = timeRegistryFetch(target.key);
     try {
       const response = takeAnswer(await this.shared(target, context, body, options.request.query));
       this.health.set(target.key, { ok: Date.now(), failure: this.health.get(target.key)?.failure ?? null });
+      fetched();
       return { ...response, errors: response.errors?.map(sanitizeError) };
     } catch (error) {
       const reason =
         error instanceof GuardRejection ? error.message : error instanceof MalformedAnswer ? 'malformed answer' : 'request failed';
+      fetched(error instanceof GuardRejection ? 'refused' : error instanceof MalformedAnswer ? 'malformed' : 'failed');
       if (options.context) {
         const byKey = this.failedIn.get(options.context) ?? new Map<string, string>();
         this.failedIn.set(options.context, byKey.set(target.key, reason));

@@ -8,6 +8,7 @@ import { Kysely, PostgresDialect, sql, type Dialect, type LogEvent, type Postgre
 import pg from 'pg';
 import { rootLogger } from '../logging/logger.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { instrumentDialect, observeStatement } from '../metrics/database-metrics.js';
 import { DatabaseUnavailableError, isConnectionError, type WriteOutcome } from './database-unavailable.js';
 
 /** `url` = Postgres connection string; else PGlite at `dataDir`, or in memory when omitted. */
@@ -130,8 +131,9 @@ class DatabaseBase implements Database {
     // A fresh Kysely per call is cheap: its dialect only wraps the shared
     // pool / PGlite, and destroying it leaves those untouched.
     return new Kysely<DB>({
-      dialect: this.#createDialect(),
+      dialect: instrumentDialect(this.#createDialect()),
       log: (event: LogEvent) => {
+        observeStatement(event.query.sql, event.queryDurationMillis, event.level === 'query' ? 'ok' : 'error');
         if (event.level === 'query') {
           this.#emit({ schema, sql: event.query.sql, durationMs: event.queryDurationMillis });
         }

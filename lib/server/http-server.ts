@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { rootLogger, type Logger } from '../logging/logger.js';
+import { serveMetrics } from '../metrics/metrics-endpoint.js';
+import { countHttpRequest } from '../metrics/request-metrics.js';
 import { HttpRefusal } from './http-refusal.js';
 import { requestContextFromHeaders, type Caller, type RequestContext } from './request-context.js';
 
@@ -60,6 +62,7 @@ export async function startGraphQLServer<TContext extends BaseContext>(
 ): Promise<RunningServer> {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const serviceLog = options.log ?? rootLogger().child({ service: options.name ?? 'graphql' });
+  const service = String(serviceLog.bindings().service ?? options.name ?? 'graphql');
   let stopping = false;
   const server = createServer((req, res) => {
     const started = performance.now();
@@ -70,7 +73,10 @@ export async function startGraphQLServer<TContext extends BaseContext>(
         if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal error' }] });
         else res.destroy();
       })
-      .finally(() => logAccess(req, res, request, performance.now() - started));
+      .finally(() => {
+        logAccess(req, res, request, performance.now() - started);
+        countHttpRequest(service, request.path, res.statusCode);
+      });
   });
   // Keep-alive sockets must not hold shutdown hostage; the gateway reconnects.
   server.keepAliveTimeout = 5_000;
@@ -89,6 +95,7 @@ export async function startGraphQLServer<TContext extends BaseContext>(
         return sendJson(res, 503, { status: 'unavailable', reason: (error as Error).message, ...details });
       }
     }
+    if (url.pathname === '/metrics') return serveMetrics(req, res); // lib/metrics: token, or loopback in development
     if (options.routes && (await options.routes(req, res))) return;
     const wantsHtml = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
     if (options.landingPage && wantsHtml && (url.pathname === '/' || url.pathname === '/graphql')) {
@@ -104,7 +111,8 @@ export async function startGraphQLServer<TContext extends BaseContext>(
         requestContext.caller = await options.authenticate(req);
       } catch (error) {
         if (!(error instanceof HttpRefusal)) throw error;
-        requestContext.log.info({ status: error.status, reason: error.message }, 'request refused');
+        // A 5xx refusal (the token keys could not be read) is a dependency's failure, not the client's.
+        requestContext.log[error.status >= 500 ? 'warn' : 'info']({ status: error.status, code: error.code, reason: error.message }, 'request refused');
         return sendRefusal(res, error);
       }
       const caller = requestContext.caller;
@@ -121,7 +129,7 @@ export async function startGraphQLServer<TContext extends BaseContext>(
     }
     const verdict = options.verifyRequest ? await options.verifyRequest(req, bytes) : undefined;
     if (verdict && !verdict.ok) {
-      requestContext.log.info({ status: verdict.status, reason: verdict.message }, 'request refused');
+      requestContext.log[verdict.status >= 500 ? 'warn' : 'info']({ status: verdict.status, code: verdict.code, reason: verdict.message }, 'request refused');
       return sendJson(res, verdict.status, { errors: [{ message: verdict.message, extensions: { code: verdict.code } }] });
     }
     if (verdict) {
@@ -146,6 +154,8 @@ export async function startGraphQLServer<TContext extends BaseContext>(
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     exchange.operation = operationName(req.method === 'POST' ? body : Object.fromEntries(url.searchParams));
+    // Every line about this request from here on names its operation, as it names the caller.
+    if (exchange.operation) requestContext.log = requestContext.log.child({ operation: exchange.operation });
     const response = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       // Kept so the access line sees the caller that access control put on the context.
@@ -189,33 +199,37 @@ interface Exchange {
   built?: { caller?: RequestContext['caller'] };
 }
 
-// Probes hit every few seconds; they are logged only at debug so the access log stays readable.
-const PROBES = new Set(['/health/live', '/health/ready']);
+// Probes and scrapes hit every few seconds; they are logged only at debug so the access log stays readable.
+const PROBES = new Set(['/health/live', '/health/ready', '/metrics']);
 
 function logAccess(req: IncomingMessage, res: ServerResponse, exchange: Exchange, ms: number): void {
   const log = exchange.context.log;
   const probe = PROBES.has(exchange.path ?? '');
   if (!log.isLevelEnabled(probe ? 'debug' : 'info')) return;
   const caller = exchange.built?.caller ?? exchange.context.caller;
+  const errors = exchange.context.errorCodes;
   const line = {
     method: req.method,
     path: exchange.path ?? req.url,
     status: res.statusCode,
     ms: Math.round(ms * 10) / 10,
-    ...(exchange.operation ? { operation: exchange.operation } : {}),
-    ...(caller ? { caller: caller.subject } : {}),
+    // Always present, so that "who asked what" is one filter: the subject (or anonymous) and the operation.
+    caller: caller?.subject ?? 'anonymous',
+    ...(exchange.operation ? {} : { operation: '(none)' }), // else bound to the request's logger
+    ...(errors?.length ? { errors } : {}),
   };
   if (probe) log.debug(line, 'request');
   else log.info(line, 'request');
 }
 
 const OPERATION = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/;
+const NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
 
-/** The operation's name as the client gave it, or as the query's first definition names it. */
+/** The operation's name as the client gave it (only if it is a GraphQL name), or as the query's first definition names it. */
 function operationName(body: unknown): string | undefined {
   if (!body || typeof body !== 'object') return undefined;
   const { operationName: given, query } = body as { operationName?: unknown; query?: unknown };
-  if (typeof given === 'string' && given) return given.slice(0, 100);
+  if (typeof given === 'string' && given) return NAME.test(given) ? given : '(invalid name)';
   return typeof query === 'string' ? OPERATION.exec(query.slice(0, 300))?.[1] : undefined;
 }
 

@@ -11,6 +11,11 @@ export interface RequestContext {
   caller: Caller | null;
   /** A child of the process logger carrying the request id (and caller): log through this, not the root. */
   log: Logger;
+  /**
+   * The error codes of the response as the client saw them, for the access line (lib/server/mask-errors.ts
+   * adds them). One array shared by every copy of the context: Apollo works on a shallow copy.
+   */
+  errorCodes?: string[];
 }
 
 /** The roles of the design's "Who uses it" table. A caller without a role is anonymous. */
@@ -35,7 +40,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function requestContextFromHeaders(headers: IncomingHttpHeaders, log: Logger = rootLogger()): RequestContext {
   const given = headers[REQUEST_ID_HEADER];
   const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-  return { requestId, caller: null, log: log.child({ requestId }) };
+  return { requestId, caller: null, log: log.child({ requestId }), errorCodes: [] };
 }
 
 /** Headers a gateway adds to each subgraph request so the context arrives intact. */

@@ -15,6 +15,7 @@ import { memoryNonceStore, type NonceStore } from '../security/nonce-store.js';
 import { requestVerifier } from '../security/request-verifier.js';
 import type { SigningOptions } from '../security/signing-secret.js';
 import { logRequestErrors, maskInternalErrors } from '../server/mask-errors.js';
+import { requestMetricsPlugin } from '../metrics/request-metrics.js';
 import type { SiblingClient } from './sibling-client.js';
 import type { GraphQLResolverMap, NodeIdentity, SubgraphContext, SubgraphDeps, SubgraphModule } from './subgraph-module.js';
 
@@ -57,7 +58,7 @@ export async function startSubgraph<DB, L, R extends object>(
     schema: applyAccessPolicy(buildSubgraphSchema({ typeDefs: parse(loadSdl(module.name)), resolvers: module.resolvers(deps) as GraphQLResolverMap })),
     // Traces cost time on every request and no gateway here asks for them. Cache hints are not used
     // either, and computing them wraps every field's resolver (per-field work on 1,000-entity batches).
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled(), logRequestErrors(), entityLimitPlugin()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled(), logRequestErrors({ clientErrors: 'debug' }), requestMetricsPlugin(module.name), entityLimitPlugin()],
     includeStacktraceInErrorResponses: false,
     formatError: maskInternalErrors(),
     stopOnTerminationSignals: false, // lib/server/shutdown.ts drains then exits 0; Apollo's would re-kill

@@ -9,8 +9,11 @@ export interface LogLine {
   [field: string]: unknown;
 }
 
-/** A JSON logger whose lines land in memory, synchronously, for a test to read back after a response. */
-export function captureLogs(level = 'debug'): { logger: Logger; lines: LogLine[]; raw: string[] } {
+/**
+ * A JSON logger whose lines land in memory, synchronously, for a test to read back after a response.
+ * Repeated identical lines are all written unless `repeatWindowMs` turns the rate limit on.
+ */
+export function captureLogs(level = 'debug', options: { repeatWindowMs?: number } = {}): { logger: Logger; lines: LogLine[]; raw: string[] } {
   const raw: string[] = [];
   const lines: LogLine[] = [];
   const destination = {
@@ -19,7 +22,7 @@ export function captureLogs(level = 'debug'): { logger: Logger; lines: LogLine[]
       lines.push(JSON.parse(chunk) as LogLine);
     },
   };
-  return { logger: createLogger({ destination, level, format: 'json' }), lines, raw };
+  return { logger: createLogger({ destination, level, format: 'json', repeatWindowMs: options.repeatWindowMs ?? 0 }), lines, raw };
 }
 
 export const LEVEL = { debug: 20, info: 30, warn: 40, error: 50 } as const;
