@@ -125,4 +125,117 @@ describe('verification contract additions', () => {
     const data = await ok(`{ recall(code: "DEVC01BBBBBBR0001") { code status defect model { name } } }`, undefined, null);
     expect(data.recall).toEqual({ code: 'DEVC01BBBBBBR0001', status: 'OPEN', defect: 'Arm', model: { name: 'Model DEVC01BBBBBB' } });
   });
+
+  it('lists an enterprise and a model status history as connections, oldest first, after suspend and reinstate', async () => {
+    // The previous test suspended and reinstated CNVC01, withdrew and reinstated the model.
+    const query = `query($e: ID!, $m: ID!, $first: Int, $after: String) {
+      enterprise(code: $e) { status statusHistory(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { previousStatus status reason changedAt } } } }
+      productModel(code: $m) { statusHistory { totalCount edges { node { previousStatus status reason } } } } }`;
+    const first = await ok(query, { e: 'CNVC01', m: model, first: 1 }, ANALYST);
+    const history = first.enterprise.statusHistory;
+    expect(history.totalCount).toBe(2);
+    expect(history.pageInfo.hasNextPage).toBe(true);
+    expect(history.edges.map((e: any) => e.node)).toEqual([{ previousStatus: 'ACTIVE', status: 'SUSPENDED', reason: 'Inspection', changedAt: expect.any(String) }]);
+    const next = await ok(query, { e: 'CNVC01', m: model, first: 1, after: history.pageInfo.endCursor }, ANALYST);
+    expect(next.enterprise.statusHistory.edges.map((e: any) => e.node.status)).toEqual(['ACTIVE']);
+    expect(next.enterprise.statusHistory.pageInfo).toEqual({ hasNextPage: false, endCursor: expect.any(String) });
+    expect(first.productModel.statusHistory).toEqual({
+      totalCount: 2,
+      edges: [
+        { node: { previousStatus: 'ACTIVE', status: 'WITHDRAWN', reason: 'Certificate withdrawn' } },
+        { node: { previousStatus: 'WITHDRAWN', status: 'ACTIVE', reason: 'Certificate renewed' } },
+      ],
+    });
+    const none = await ok(query, { e: 'CNVC01', m: model, first: 0 }, ANALYST);
+    expect(none.enterprise.statusHistory).toEqual({ totalCount: 2, pageInfo: { hasNextPage: true, endCursor: null }, edges: [] });
+    const bad = await fed.query(query, { e: 'CNVC01', m: model, first: 1, after: 'bm90LWEtY3Vyc29y' }, ANALYST);
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('pages provenance lists: first/after, the last page, first: 0', async () => {
+    const unit = cn[3]!;
+    const registeredAt = Date.parse((await ok(`{ unit(code: "${unit}") { registeredAt } }`)).unit.registeredAt);
+    const at = (n: number) => new Date(registeredAt + n).toISOString();
+    await ok(`mutation($e: [LifecycleEventInput!]!) { recordEvents(events: $e) { eventId } }`, {
+      e: [
+        { eventId: 'vc-p-1', unit, type: 'SOLD', occurredAt: at(1), owner: 'dealer:1' },
+        { eventId: 'vc-p-2', unit, type: 'OWNERSHIP_TRANSFERRED', occurredAt: at(2), owner: 'owner:2' },
+        { eventId: 'vc-p-3', unit, type: 'OWNERSHIP_TRANSFERRED', occurredAt: at(3), owner: 'owner:3' },
+        { eventId: 'vc-p-4', unit, type: 'EXPORTED', occurredAt: at(4), country: 'DE' },
+        { eventId: 'vc-p-5', unit, type: 'REPAIRED', occurredAt: at(5), note: 'arm' },
+      ],
+    });
+    const query = `query($u: ID!, $first: Int, $after: String) { unit(code: $u) { provenance {
+      owners { owner }
+      pagedOwners(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { owner since until } } }
+      pagedBorderCrossings { totalCount edges { node { direction country } } }
+      pagedRepairs(first: 1) { totalCount edges { node { type note } } }
+      pagedRemedies { totalCount edges { node { recall } } } } } }`;
+    const page1 = (await ok(query, { u: unit, first: 2 })).unit.provenance;
+    expect(page1.pagedOwners.totalCount).toBe(3);
+    expect(page1.pagedOwners.edges.map((e: any) => e.node.owner)).toEqual(['dealer:1', 'owner:2']);
+    expect(page1.pagedOwners.pageInfo.hasNextPage).toBe(true);
+    expect(page1.pagedBorderCrossings).toEqual({ totalCount: 1, edges: [{ node: { direction: 'EXPORT', country: 'DE' } }] });
+    expect(page1.pagedRepairs).toEqual({ totalCount: 1, edges: [{ node: { type: 'REPAIRED', note: 'arm' } }] });
+    expect(page1.pagedRemedies).toEqual({ totalCount: 0, edges: [] });
+    const last = (await ok(query, { u: unit, first: 2, after: page1.pagedOwners.pageInfo.endCursor })).unit.provenance;
+    expect(last.pagedOwners.edges.map((e: any) => [e.node.owner, e.node.until])).toEqual([['owner:3', null]]);
+    expect(last.pagedOwners.pageInfo.hasNextPage).toBe(false);
+    const empty = (await ok(query, { u: unit, first: 0 })).unit.provenance;
+    expect(empty.pagedOwners).toEqual({ totalCount: 3, pageInfo: { hasNextPage: true, endCursor: null }, edges: [] });
+    // The whole lists still answer, in the same order.
+    expect(empty.owners.map((o: any) => o.owner)).toEqual(['dealer:1', 'owner:2', 'owner:3']);
+    // Owner references are withheld from customs in a page as in the list.
+    const customs = (await ok(query, { u: unit, first: 1 }, CUSTOMS)).unit.provenance;
+    expect(customs.pagedOwners.edges[0].node.owner).toBe('WITHHELD');
+  });
+
+  it('gives each new field to the roles the access policy names', async () => {
+    const fields = `{ verify(code: "${cn[1]}") { input canonical answeredBy { country name } reasons { recalls registry { country } } }
+      recall(code: "${model}R0001") { code status }
+      enterprise(code: "CNVC01") { statusHistory { totalCount } }
+      productModel(code: "${model}") { statusHistory { totalCount } }
+      unit(code: "${cn[3]}") { provenance { pagedOwners { totalCount edges { node { owner } } } } } }`;
+    const anonymous = await fed.query(fields, undefined, null);
+    expect(anonymous.data?.verify).toMatchObject({ input: cn[1], canonical: cn[1], answeredBy: { country: 'CN', name: 'China registry' } });
+    expect(anonymous.data?.recall).toEqual({ code: `${model}R0001`, status: 'OPEN' });
+    expect(anonymous.data?.enterprise).toEqual({ statusHistory: null });
+    expect(anonymous.data?.productModel).toEqual({ statusHistory: null });
+    expect(anonymous.data?.unit).toBeNull();
+    expect(new Set(anonymous.errors?.map((e) => e.extensions?.code))).toEqual(new Set(['UNAUTHENTICATED']));
+    expect(anonymous.errors?.map((e) => e.path?.join('.')).sort()).toEqual(['enterprise.statusHistory', 'productModel.statusHistory', 'unit.provenance']);
+
+    for (const as of [CUSTOMS, ANALYST, { subject: 'test-authority', role: 'authority' } as Caller]) {
+      const result = await ok(fields, undefined, as);
+      expect(result.enterprise.statusHistory.totalCount).toBe(2);
+      expect(result.productModel.statusHistory.totalCount).toBe(2);
+      expect(result.unit.provenance.pagedOwners.edges[0].node.owner).toBe(as!.role === 'authority' ? 'dealer:1' : 'WITHHELD');
+    }
+  });
+
+  it('costs a constant number of statements per subgraph for 1 or 100 codes with every new field', async () => {
+    const codes = (n: number) => Array.from({ length: n }, (_, i) => (i < cn.length ? cn[i]! : `${model}${serial(900 + i)}`));
+    const query = `query($c: [String!]!, $u: [ID!]!) {
+      verifyMany(codes: $c) { input canonical verdict answeredBy { name } reasons { code recalls registry { name } enterprise model } }
+      units(codes: $u) { model { statusHistory(first: 2) { totalCount } } enterprise { statusHistory(first: 2) { totalCount } }
+        provenance { pagedOwners(first: 1) { totalCount } pagedRepairs { totalCount } } } }`;
+    const count = async (n: number) => {
+      await fed.gateway.flushAudit(); // earlier writes' audit entries are not this query's statements
+      const statements: StatementEvent[] = [];
+      const unsubscribe = fed.databases[0]!.onStatement((event) => statements.push(event));
+      try {
+        await ok(query, { c: codes(n), u: codes(n) });
+        await fed.gateway.flushAudit();
+      } finally {
+        unsubscribe();
+      }
+      const bySchema: Record<string, number> = {};
+      for (const s of statements) bySchema[s.schema] = (bySchema[s.schema] ?? 0) + 1;
+      return bySchema;
+    };
+    const one = await count(1);
+    expect(await count(100)).toEqual(one);
+    expect(one.enterprises).toBeLessThanOrEqual(3);
+    expect(one.product_models).toBeLessThanOrEqual(3);
+  });
 });
