@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sdlNotes, sdlProblems } from '../gateway/conformance/sdl-compatibility.js';
 import type { StatementEvent } from '../lib/database/database.js';
+import { loadSdl } from '../lib/schema/contract.js';
 import { startFakeRegistry } from './support/fake-registry.js';
 import { startFederation, type Caller, type Federation } from './support/federation.js';
 import { nodeQuery, seedNode } from './support/seed-node.js';
@@ -237,5 +239,28 @@ describe('verification contract additions', () => {
     expect(await count(100)).toEqual(one);
     expect(one.enterprises).toBeLessThanOrEqual(3);
     expect(one.product_models).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('contract versions in the conformance check', () => {
+  const contract = (name: 'enterprises' | 'lifecycle') => loadSdl(name);
+
+  it('accepts a 1.0 subgraph without the 1.1 fields, with a note naming them', () => {
+    const old = contract('enterprises').replace(/\n  """\n  The authority's decisions[\s\S]*?statusHistory\(first: Int = 50, after: String\): EnterpriseStatusChangeConnection\n/, '\n');
+    expect(old).not.toContain('statusHistory(');
+    expect(sdlProblems('enterprises', old)).toEqual([]);
+    expect(sdlNotes('enterprises', old)).toEqual([expect.stringContaining('1.1 additions Enterprise.statusHistory')]);
+    expect(sdlNotes('enterprises', contract('enterprises'))).toEqual([]);
+  });
+
+  it('checks a 1.1 field when it is served: the wrong type is a problem', () => {
+    const wrong = contract('lifecycle').replace('pagedOwners(first: Int = 50, after: String): OwnershipConnection', 'pagedOwners(first: Int = 50, after: String): [Ownership]');
+    expect(sdlProblems('lifecycle', wrong)).toEqual([expect.stringContaining('Provenance.pagedOwners')]);
+  });
+
+  it('still requires every 1.0 field', () => {
+    const missing = contract('lifecycle').replace(/\n  "RECALL_REMEDIED events, oldest first."\n  remedies: \[LifecycleEvent!\]!/, '');
+    expect(missing).not.toContain('remedies: [');
+    expect(sdlProblems('lifecycle', missing)).toEqual([expect.stringContaining('Provenance.remedies')]);
   });
 });
