@@ -215,6 +215,13 @@ describe('verification contract additions', () => {
     }
   });
 
+  it('keeps a customs officer\'s recall lookup in the audit log, with the code asked', async () => {
+    await ok(`{ recall(code: "${model}R0002") { code } }`, undefined, CUSTOMS);
+    await fed.gateway.flushAudit();
+    const log = await ok(`{ auditLog(first: 5, filter: { role: "customs", code: "${model}R0002" }) { edges { node { fields codes outcome } } } }`);
+    expect(log.auditLog.edges.map((e: any) => e.node)).toEqual([{ fields: ['recall'], codes: [`${model}R0002`], outcome: expect.any(String) }]);
+  });
+
   it('costs a constant number of statements per subgraph for 1 or 100 codes with every new field', async () => {
     const codes = (n: number) => Array.from({ length: n }, (_, i) => (i < cn.length ? cn[i]! : `${model}${serial(900 + i)}`));
     const query = `query($c: [String!]!, $u: [ID!]!) {
