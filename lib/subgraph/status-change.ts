@@ -70,7 +70,9 @@ export function statusChangesLoader<DB, T extends TableName<DB>>(db: Kysely<DB>,
     const byCode = new Map<string, RowOf<DB, TableName<DB>>[]>();
     for (const row of await findStatusChanges(db, spec.audit, spec.subject, codes)) {
       const code = (row as Record<string, unknown>)[spec.subject] as string;
-      byCode.set(code, [...(byCode.get(code) ?? []), row]);
+      const rows = byCode.get(code);
+      if (rows) rows.push(row);
+      else byCode.set(code, [row]);
     }
     return byCode;
   }, []);
