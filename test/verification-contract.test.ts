@@ -121,11 +121,14 @@ describe('verification contract additions', () => {
     expect(unserved.errors?.[0]?.extensions).toMatchObject({ code: 'UNKNOWN_COUNTRY', country: 'ZZ' });
   });
 
-  it('routes recall(code) to the partner that owns the country', async () => {
+  it('routes recall(code) and status history to the partner that owns the country', async () => {
     // The partner node writes its own campaigns (the gateway writes home only).
     await nodeQuery(fed.nodes[1]!, 'product-models', `mutation { openRecall(input: { model: "DEVC01BBBBBB", defect: "Arm", remedy: "Replace" }) { code } }`);
     const data = await ok(`{ recall(code: "DEVC01BBBBBBR0001") { code status defect model { name } } }`, undefined, null);
     expect(data.recall).toEqual({ code: 'DEVC01BBBBBBR0001', status: 'OPEN', defect: 'Arm', model: { name: 'Model DEVC01BBBBBB' } });
+    // A partner running this software (contract 1.1) serves the status history of its own enterprises.
+    const history = await ok(`{ enterprise(code: "DEVC01") { statusHistory { totalCount } } }`, undefined, ANALYST);
+    expect(history.enterprise).toEqual({ statusHistory: { totalCount: 0 } });
   });
 
   it('lists an enterprise and a model status history as connections, oldest first, after suspend and reinstate', async () => {
