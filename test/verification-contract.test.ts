@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkEndpoint } from '../gateway/conformance/check-registry.js';
 import { sdlNotes, sdlProblems } from '../gateway/conformance/sdl-compatibility.js';
 import type { StatementEvent } from '../lib/database/database.js';
 import { loadSdl } from '../lib/schema/contract.js';
 import { startFakeRegistry } from './support/fake-registry.js';
 import { startFederation, type Caller, type Federation } from './support/federation.js';
 import { nodeQuery, seedNode } from './support/seed-node.js';
+import { TEST_SIGNING } from './support/signing.js';
 
 /**
  * The contract additions customs asked for (issue 11, item 4): what was sent and its canonical code on
@@ -215,6 +217,13 @@ describe('verification contract additions', () => {
       expect(result.enterprise.statusHistory.totalCount).toBe(2);
       expect(result.productModel.statusHistory.totalCount).toBe(2);
       expect(result.unit.provenance.pagedOwners.edges[0].node.owner).toBe(as!.role === 'authority' ? 'dealer:1' : 'WITHHELD');
+    }
+  });
+
+  it('finds every 1.1 addition served by a node of this software: conforming, no notes', async () => {
+    for (const subgraph of ['enterprises', 'product-models', 'units', 'lifecycle'] as const) {
+      const report = await checkEndpoint(subgraph, fed.nodes[1]!.urls[subgraph]!, 'DE', {}, TEST_SIGNING);
+      expect(report, subgraph).toMatchObject({ problems: [], notes: [] });
     }
   });
 

@@ -55,8 +55,10 @@ export async function checkEndpoint(subgraph: DataSubgraphName, url: string, cou
     return { subgraph, url, unreachable: true, problems: [`unreachable: ${(error as Error).message}`], notes: [] };
   }
   const problems = sdlProblems(subgraph, sdl);
+  const notes = sdlNotes(subgraph, sdl);
+  // The additions a node serves are checked by their SDL only: their data needs a signed-in reader.
   if (problems.length === 0) problems.push(...(await behaviourProblems(subgraph, country, send)));
-  return { subgraph, url, unreachable: false, problems, notes: sdlNotes(subgraph, sdl) };
+  return { subgraph, url, unreachable: false, problems, notes };
 }
 
 /** All four subgraphs of a registry node. */

@@ -21,15 +21,18 @@ export function sdlProblems(subgraph: DataSubgraphName, theirSdl: string): strin
   return findBreakingChanges(contract, theirs).map((change) => `${change.description} (${change.type})`);
 }
 
-/** Notes (not problems): the optional fields of later contract versions the SDL does not serve. */
-export function sdlNotes(subgraph: DataSubgraphName, theirSdl: string): string[] {
-  let theirs: GraphQLSchema;
+/** The optional fields of later contract versions the SDL does not serve (none when it does not build). */
+export function unservedAdditions(subgraph: DataSubgraphName, theirSdl: string): string[] {
   try {
-    theirs = buildSubgraphSchema(parse(theirSdl));
+    return missingAdditions(subgraph, buildSubgraphSchema(parse(theirSdl))).fields;
   } catch {
     return [];
   }
-  const { fields } = missingAdditions(subgraph, theirs);
+}
+
+/** Notes (not problems): the optional fields of later contract versions the SDL does not serve. */
+export function sdlNotes(subgraph: DataSubgraphName, theirSdl: string): string[] {
+  const fields = unservedAdditions(subgraph, theirSdl);
   return CONTRACT_ADDITIONS[subgraph]
     .map((addition) => ({ version: addition.version, fields: addition.fields.filter((f) => fields.includes(f)) }))
     .filter((a) => a.fields.length)
