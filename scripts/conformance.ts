@@ -46,6 +46,7 @@ try {
 const report = await checkEndpoint(subgraph!, url, country!, headers);
 if (report.problems.length === 0) {
   console.log(`${url} conforms to the ${subgraph} contract for country ${country}`);
+  for (const note of report.notes) console.log(`note: ${note}`);
 } else {
   console.log(`${url} does NOT conform to the ${subgraph} contract for country ${country}:\n- ${report.problems.join('\n- ')}`);
   process.exit(1);

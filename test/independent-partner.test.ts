@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkEndpoint } from '../gateway/conformance/check-registry.js';
 import { startIndependentPartner } from './fixtures/independent-partner/node.js';
 import { startFederation, type Federation } from './support/federation.js';
 import { seedNode } from './support/seed-node.js';
@@ -55,5 +56,34 @@ describe('an independently written partner node', () => {
     // One enterprise asked for once, although two units share it.
     const enterpriseBodies = partner.requests.filter((r) => r.subgraph === 'enterprises' && r.body.variables?.representations);
     expect(enterpriseBodies.map((r) => r.body.variables.representations)).toContainEqual([{ __typename: 'Enterprise', code: 'JPINDP' }]);
+  });
+
+  it('serves a contract 1.0 node: what 1.1 added reads null for its items, everything else answers', async () => {
+    // The node serves the SDL as it was before contract 1.1 (test/fixtures/independent-partner/schema-1.0).
+    const report = await checkEndpoint('enterprises', partner.urls.enterprises, 'JP');
+    expect(report.problems).toEqual([]);
+    expect(report.notes).toEqual([expect.stringContaining('Enterprise.statusHistory')]);
+
+    const query = `query($j: ID!, $c: ID!, $v: String!) {
+      jp: unit(code: $j) { code enterprise { name statusHistory { totalCount } } model { name statusHistory { totalCount } }
+        provenance { owners { owner } pagedOwners { totalCount } } }
+      cn: unit(code: $c) { code enterprise { name statusHistory { totalCount } } provenance { pagedOwners { totalCount } } }
+      verify(code: $v) { input canonical verdict answeredBy { country name } } }`;
+    for (let round = 0; round < 2; round++) {
+      // The second round sends the fields the node lacks no more (learned from the first).
+      const result = await fed.query(query, { j: jp[0], c: cn[0], v: jp[0] });
+      expect(result.errors).toBeUndefined();
+      expect(result.data.jp).toEqual({
+        code: jp[0],
+        enterprise: { name: 'Independent Robotics KK', statusHistory: null },
+        model: { name: 'Kaze', statusHistory: null },
+        provenance: { owners: [], pagedOwners: null },
+      });
+      expect(result.data.cn).toEqual({ code: cn[0], enterprise: { name: 'Maker CNAAAA', statusHistory: { totalCount: 0 } }, provenance: { pagedOwners: { totalCount: 0 } } });
+      expect(result.data.verify).toEqual({ input: jp[0], canonical: jp[0], verdict: 'ADMIT', answeredBy: { country: 'JP', name: 'Japan registry (independent)' } });
+    }
+    const asked = partner.requests.filter((r) => typeof r.body.query === 'string' && r.body.query.includes('statusHistory'));
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.length).toBeLessThan(4);
   });
 });

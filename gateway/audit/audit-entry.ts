@@ -29,6 +29,7 @@ const CODE_PATHS: Record<string, ((args: Record<string, any>) => unknown)[]> = {
   units: [(a) => a.codes],
   enterprise: [(a) => a.code],
   productModel: [(a) => a.code],
+  recall: [(a) => a.code],
   verify: [(a) => a.code],
   verifyMany: [(a) => a.codes],
   parseCode: [(a) => a.code],

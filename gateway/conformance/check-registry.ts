@@ -3,7 +3,7 @@ import { DATA_SUBGRAPHS, type DataSubgraphName } from '../../lib/schema/contract
 import { signRequest } from '../../lib/security/request-signer.js';
 import type { SigningOptions } from '../../lib/security/signing-secret.js';
 import { behaviourProblems, type Send } from './behaviour.js';
-import { sdlProblems } from './sdl-compatibility.js';
+import { sdlNotes, sdlProblems } from './sdl-compatibility.js';
 
 export interface EndpointReport {
   subgraph: DataSubgraphName;
@@ -11,6 +11,8 @@ export interface EndpointReport {
   /** True when the endpoint did not answer at all (as opposed to answering wrongly). */
   unreachable: boolean;
   problems: string[];
+  /** What it does not serve of later contract versions (optional, so not problems). */
+  notes: string[];
 }
 
 export interface RegistryReport {
@@ -48,13 +50,15 @@ export async function checkEndpoint(subgraph: DataSubgraphName, url: string, cou
   try {
     const answer = await send('query ConformanceSdl { _service { sdl } }');
     sdl = answer.data?._service?.sdl;
-    if (typeof sdl !== 'string') return { subgraph, url, unreachable: false, problems: ['does not answer { _service { sdl } } (not a federation subgraph?)'] };
+    if (typeof sdl !== 'string') return { subgraph, url, unreachable: false, problems: ['does not answer { _service { sdl } } (not a federation subgraph?)'], notes: [] };
   } catch (error) {
-    return { subgraph, url, unreachable: true, problems: [`unreachable: ${(error as Error).message}`] };
+    return { subgraph, url, unreachable: true, problems: [`unreachable: ${(error as Error).message}`], notes: [] };
   }
   const problems = sdlProblems(subgraph, sdl);
+  const notes = sdlNotes(subgraph, sdl);
+  // The additions a node serves are checked by their SDL only: their data needs a signed-in reader.
   if (problems.length === 0) problems.push(...(await behaviourProblems(subgraph, country, send)));
-  return { subgraph, url, unreachable: false, problems };
+  return { subgraph, url, unreachable: false, problems, notes };
 }
 
 /** All four subgraphs of a registry node. */

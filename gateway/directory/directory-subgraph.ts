@@ -2,10 +2,10 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '../../lib/subgraph/subgraph-module.js';
 import { parse, type GraphQLSchema } from 'graphql';
 import { registryError } from '../../lib/errors.js';
-import { parseCode, type ParsedCode } from '../../lib/identity-code/identity-code.js';
+import { normaliseCode, parseCode, type ParsedCode } from '../../lib/identity-code/identity-code.js';
 import { loadSdl } from '../../lib/schema/contract.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
-import { judge, type VerificationFacts } from '../verdict/verdict.js';
+import { judge, type Reason, type VerificationFacts } from '../verdict/verdict.js';
 import { countVerdict } from '../../lib/metrics/registry-metrics.js';
 import type { RegistryDirectory, RegistryEntry } from './registry-directory.js';
 
@@ -14,11 +14,15 @@ interface RegistryView {
   entry: RegistryEntry;
 }
 
-type VerificationSource = VerificationFacts & { code: string; checkedAt?: Date };
+/** `input` and `checkedAt` are set by the root field (and read in the same fetch); entity fetches carry the facts. */
+type VerificationSource = VerificationFacts & { code: string; input?: string; checkedAt?: Date };
 type JudgedVerification = VerificationSource & { judgement?: ReturnType<typeof judge> };
 
 /** verifyMany takes a container's worth of codes at most. */
 export const MAX_VERIFY_CODES = 1_000;
+
+/** A recall campaign code: the 12-character model code, R and 4 digits (product-models issues them). */
+const RECALL_CODE = /^[0-9A-Z]{12}R[0-9]{4}$/;
 
 /**
  * The subgraph the gateway serves itself: the directory (registries, registry), parseCode, and the
@@ -33,8 +37,14 @@ export function directorySubgraphSchema(directory: () => RegistryDirectory, reac
     parseCode(code, { isKnownCountry: (c) => directory().registryFor(c) !== undefined });
   const startVerification = (input: string): VerificationSource => ({
     code: parseCode(input).canonical ?? input,
+    input,
     checkedAt: new Date(),
   });
+  /** The registry that owns a well-formed code's country segment; null for a malformed or unserved code. */
+  const ownerOf = (code: string): RegistryView | null => {
+    const canonical = parseCode(code).canonical;
+    return canonical ? view(canonical.slice(0, 2)) : null;
+  };
   const resolvers: GraphQLResolverMap<unknown> = {
     DateTime,
     Query: {
@@ -49,6 +59,20 @@ export function directorySubgraphSchema(directory: () => RegistryDirectory, reac
           throw registryError('LIMIT_EXCEEDED', `verifyMany takes at most ${MAX_VERIFY_CODES} codes, got ${codes.length}`, { max: MAX_VERIFY_CODES });
         }
         return codes.map(startVerification);
+      },
+      recall(_: unknown, { code }: { code: string }) {
+        const canonical = normaliseCode(code);
+        if (!RECALL_CODE.test(canonical)) {
+          throw registryError(
+            'MALFORMED_CODE',
+            `malformed recall campaign code ${JSON.stringify(code.slice(0, 64))}: expected the 12-character model code, R and 4 digits (e.g. CNA1B2H10000R0001)`,
+            { input: code.slice(0, 64) },
+          );
+        }
+        const country = canonical.slice(0, 2);
+        if (!view(country)) throw registryError('UNKNOWN_COUNTRY', `no registry serves country segment "${country}"`, { country });
+        // A reference: the campaign itself comes from the owning registry, routed like every entity fetch.
+        return { code: canonical };
       },
     },
     Registry: {
@@ -65,6 +89,21 @@ export function directorySubgraphSchema(directory: () => RegistryDirectory, reac
       reasons: (v: JudgedVerification) => (v.judgement ?? judgement(v)).reasons,
       unit: (v: VerificationSource) => (v.registration?.registered ? { code: v.code } : null),
       checkedAt: (v: VerificationSource) => v.checkedAt ?? new Date(),
+      // The entity key is the input for a malformed code, so the key itself is the input there.
+      input: (v: VerificationSource) => v.input ?? v.code,
+      canonical: (v: VerificationSource) => parseCode(v.code).canonical,
+      answeredBy: (v: VerificationSource) => ownerOf(v.code),
+    },
+    VerificationReason: {
+      recalls: (r: Reason) => r.recalls ?? null,
+      registry: (r: Reason) => (r.registry ? view(r.registry.country) : null),
+      enterprise: (r: Reason) => r.enterprise ?? null,
+      model: (r: Reason) => r.model ?? null,
+      country: (r: Reason) => r.country ?? null,
+    },
+    RecallCampaign: {
+      __resolveReference: (ref: { code: string; closedAt?: unknown }) => ref,
+      status: (c: { closedAt?: unknown }) => (c.closedAt === undefined ? null : c.closedAt === null ? 'OPEN' : 'CLOSED'),
     },
   };
   const judgement = (v: VerificationSource) => {

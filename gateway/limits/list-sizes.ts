@@ -30,6 +30,12 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'Enterprise.productModels': { kind: 'page', default: 50 },
   'ProductModel.units': { kind: 'page', default: 50 },
   'Unit.events': { kind: 'page', default: 50 },
+  'Enterprise.statusHistory': { kind: 'page', default: 50 },
+  'ProductModel.statusHistory': { kind: 'page', default: 50 },
+  'Provenance.pagedOwners': { kind: 'page', default: 50 },
+  'Provenance.pagedBorderCrossings': { kind: 'page', default: 50 },
+  'Provenance.pagedRepairs': { kind: 'page', default: 50 },
+  'Provenance.pagedRemedies': { kind: 'page', default: 50 },
 };
 
 /** Arguments that name one code each (`unit(code:)`, `verify(code:)`...), counted towards the codes limit. */

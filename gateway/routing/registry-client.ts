@@ -9,6 +9,7 @@ import type { SigningOptions } from '../../lib/security/signing-secret.js';
 import { requestContextHeaders, type RequestContext } from '../../lib/server/request-context.js';
 import type { ExtensionEntry, RegistryDirectory, RegistryEntry } from '../directory/registry-directory.js';
 import type { RegistryLimits } from '../directory/registry-limits.js';
+import { sendWithinPartnerContract } from '../conformance/older-partners.js';
 import { ConformanceGate, type Conformance } from './conformance-gate.js';
 import { extensionKey, GuardPool, guardTargets } from './guard-pool.js';
 import { GuardRejection, type CircuitStatus } from './registry-guard.js';
@@ -115,11 +116,11 @@ export class RegistryClient {
     // An edited entry that has yet to answer and pass: the previous one serves meanwhile.
     const registry = this.gate.entryFor(directoryEntry);
     if (refusal || !registry) throw new RegistryUnavailableError(directoryEntry, refusal ?? 'it has not passed the conformance check yet');
-    return this.post(
-      this.targetOf(registry, registry.name, registry.subgraphs[subgraph]),
-      options,
-      `${subgraph} of "${registry.name}"`,
-    );
+    const target = this.targetOf(registry, registry.name, registry.subgraphs[subgraph]);
+    const label = `${subgraph} of "${registry.name}"`;
+    if (registry.home) return this.post(target, options, label);
+    // A partner may implement an earlier contract version: fields it lacks are left out (they read null).
+    return sendWithinPartnerContract(`${registry.name} ${target.url}`, subgraph, options, (sent) => this.post(target, sent, label));
   }
 
   /** One of a registry's endpoints, with its credentials, limits and signature (its own, or the home node's). */

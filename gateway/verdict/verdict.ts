@@ -18,10 +18,21 @@ export type ReasonCode =
   | 'STOLEN'
   | 'SCRAPPED';
 
+/** A reason, with references to what it is about (each only on the codes its comment names). */
 export interface Reason {
   code: ReasonCode;
   severity: 'BLOCKING' | 'WARNING';
   message: string;
+  /** OPEN_RECALL: the campaigns not yet remedied on the unit. */
+  recalls?: string[];
+  /** NOT_REGISTERED, REGISTRY_UNAVAILABLE: the registry concerned, by the code's country segment. */
+  registry?: { country: string };
+  /** ENTERPRISE_SUSPENDED, ENTERPRISE_REVOKED. */
+  enterprise?: string;
+  /** MODEL_WITHDRAWN. */
+  model?: string;
+  /** UNKNOWN_COUNTRY: the segment no registry serves. */
+  country?: string;
 }
 
 export interface VerificationFacts {
@@ -50,31 +61,32 @@ function collectReasons(parsed: ParsedCode, facts: VerificationFacts, registryNa
   }
   const code = parsed.canonical ?? normaliseCode(parsed.input);
   if (parsed.problems.length || registryName === null) {
-    return [{ code: 'UNKNOWN_COUNTRY', severity: 'WARNING', message: `no registry in the directory serves country segment "${code.slice(0, 2)}"; the code cannot be checked` }];
+    return [{ code: 'UNKNOWN_COUNTRY', severity: 'WARNING', message: `no registry in the directory serves country segment "${code.slice(0, 2)}"; the code cannot be checked`, country: code.slice(0, 2) }];
   }
+  const registry = { country: code.slice(0, 2) };
   const registration = facts.registration;
-  if (!registration) return [unavailable(registryName, 'registration')];
+  if (!registration) return [unavailable(registryName, registry, 'registration')];
   if (!registration.registered) {
-    return [{ code: 'NOT_REGISTERED', severity: 'BLOCKING', message: `${code} is well-formed but not registered with ${registryName}` }];
+    return [{ code: 'NOT_REGISTERED', severity: 'BLOCKING', message: `${code} is well-formed but not registered with ${registryName}`, registry }];
   }
   const reasons: Reason[] = [];
   const missing = (['enterpriseStatus', 'modelStatus', 'openRecallCampaigns', 'lifecycleState', 'remediedRecalls'] as const).filter(
     (fact) => facts[fact] === null || facts[fact] === undefined,
   );
-  if (missing.length) reasons.push(unavailable(registryName, missing.join(', ')));
+  if (missing.length) reasons.push(unavailable(registryName, registry, missing.join(', ')));
 
   if (facts.enterpriseStatus === 'SUSPENDED') {
-    reasons.push({ code: 'ENTERPRISE_SUSPENDED', severity: 'BLOCKING', message: `enterprise ${code.slice(0, 6)} is suspended` });
+    reasons.push({ code: 'ENTERPRISE_SUSPENDED', severity: 'BLOCKING', message: `enterprise ${code.slice(0, 6)} is suspended`, enterprise: code.slice(0, 6) });
   } else if (facts.enterpriseStatus === 'REVOKED') {
-    reasons.push({ code: 'ENTERPRISE_REVOKED', severity: 'BLOCKING', message: `enterprise ${code.slice(0, 6)} has had its registration revoked` });
+    reasons.push({ code: 'ENTERPRISE_REVOKED', severity: 'BLOCKING', message: `enterprise ${code.slice(0, 6)} has had its registration revoked`, enterprise: code.slice(0, 6) });
   }
   if (facts.modelStatus === 'WITHDRAWN') {
-    reasons.push({ code: 'MODEL_WITHDRAWN', severity: 'BLOCKING', message: `product model ${code.slice(0, 12)} has been withdrawn from the market` });
+    reasons.push({ code: 'MODEL_WITHDRAWN', severity: 'BLOCKING', message: `product model ${code.slice(0, 12)} has been withdrawn from the market`, model: code.slice(0, 12) });
   }
   const remedied = new Set(facts.remediedRecalls ?? []);
   const open = (facts.openRecallCampaigns ?? []).filter((c) => !remedied.has(c));
   if (open.length) {
-    reasons.push({ code: 'OPEN_RECALL', severity: 'BLOCKING', message: `under open recall not yet remedied on this unit: ${open.join(', ')}` });
+    reasons.push({ code: 'OPEN_RECALL', severity: 'BLOCKING', message: `under open recall not yet remedied on this unit: ${open.join(', ')}`, recalls: open });
   }
   if (facts.lifecycleState === 'STOLEN') {
     reasons.push({ code: 'STOLEN', severity: 'BLOCKING', message: 'reported stolen and not recovered' });
@@ -85,6 +97,6 @@ function collectReasons(parsed: ParsedCode, facts: VerificationFacts, registryNa
   return reasons;
 }
 
-function unavailable(registryName: string, what: string): Reason {
-  return { code: 'REGISTRY_UNAVAILABLE', severity: 'WARNING', message: `${registryName} could not answer (${what}); verify again later` };
+function unavailable(registryName: string, registry: { country: string }, what: string): Reason {
+  return { code: 'REGISTRY_UNAVAILABLE', severity: 'WARNING', message: `${registryName} could not answer (${what}); verify again later`, registry };
 }

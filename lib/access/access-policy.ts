@@ -54,7 +54,7 @@ const input = (args: Record<string, unknown>) => (args.input ?? {}) as Record<st
  */
 export const ACCESS_POLICY: Record<string, Record<string, Right>> = {
   Query: {
-    ...publicFields('parseCode', 'registry', 'registries', 'verify', 'verifyMany', 'unit', 'units', 'enterprise', 'productModel'),
+    ...publicFields('parseCode', 'registry', 'registries', 'verify', 'verifyMany', 'unit', 'units', 'enterprise', 'productModel', 'recall'),
     // Federation plumbing: entity fetches are checked field by field on the entity types.
     ...publicFields('_entities', '_service'),
     auditLog: AUTHORITY,
@@ -77,11 +77,12 @@ export const ACCESS_POLICY: Record<string, Record<string, Right>> = {
   },
   ProductModel: {
     ...publicFields('code', 'display', 'name', 'category', 'status', 'enterprise', 'registeredAt', 'recalls'),
-    ...readerFields('units', 'unitCount'),
+    ...readerFields('units', 'unitCount', 'statusHistory'),
   },
   Enterprise: {
     ...publicFields('code', 'display', 'country', 'name', 'status', 'registeredAt'),
-    ...readerFields('productModels', 'unitCount'),
+    // The current status is public; the history of the authority's decisions (with reasons) is for readers.
+    ...readerFields('productModels', 'unitCount', 'statusHistory'),
   },
   Registry: {
     ...publicFields('country', 'name', 'home', 'reachable'),
@@ -100,6 +101,9 @@ export const ACCESS_POLICY: Record<string, Record<string, Right>> = {
       'EnterpriseConnection', 'EnterpriseEdge', 'ProductModelConnection', 'ProductModelEdge', 'UnitConnection', 'UnitEdge',
       'UnitStateConnection', 'UnitStateEdge', 'LifecycleEventConnection', 'LifecycleEventEdge', 'PageInfo',
       'ModelUnitCount', 'StateUnitCount', 'MonthEventCount', 'Provenance', 'BorderCrossing',
+      'OwnershipConnection', 'OwnershipEdge', 'BorderCrossingConnection', 'BorderCrossingEdge',
+      'EnterpriseStatusChange', 'EnterpriseStatusChangeConnection', 'EnterpriseStatusChangeEdge',
+      'ProductModelStatusChange', 'ProductModelStatusChangeConnection', 'ProductModelStatusChangeEdge',
     ].map((type) => [type, { '*': PUBLIC }]),
   ),
   Ownership: { '*': PUBLIC, owner: AUTHORITY_AND_MAKER },

@@ -69,7 +69,11 @@ export const RESOLVER_TYPES_TARGETS: readonly ResolverTypesTarget[] = [
     subgraph: 'enterprises',
     file: 'subgraphs/enterprises/resolvers-types.generated.ts',
     ...context('./index.js'),
-    mappers: { Enterprise: './enterprise-table.js#EnterpriseRow', Registry: `${MODULE}#CountryRef` },
+    mappers: {
+      Enterprise: './enterprise-table.js#EnterpriseRow',
+      EnterpriseStatusChange: './enterprise-table.js#EnterpriseStatusChangeRow',
+      Registry: `${MODULE}#CountryRef`,
+    },
   },
   {
     subgraph: 'product-models',
@@ -77,6 +81,7 @@ export const RESOLVER_TYPES_TARGETS: readonly ResolverTypesTarget[] = [
     ...context('./index.js'),
     mappers: {
       ProductModel: './product-model-table.js#ProductModelRow',
+      ProductModelStatusChange: './product-model-table.js#ProductModelStatusChangeRow',
       RecallCampaign: './recall-campaign-table.js#RecallCampaignRow',
       Enterprise: `${MODULE}#CodeRef`,
       Unit: `${MODULE}#CodeRef`,
@@ -104,6 +109,8 @@ export const RESOLVER_TYPES_TARGETS: readonly ResolverTypesTarget[] = [
       RecallCampaign: `${MODULE}#CodeRef`,
       LifecycleEvent: './lifecycle-table.js#LifecycleEventRow',
       Ownership: './provenance.js#OwnershipRecord',
+      Provenance: './provenance.js#ProvenanceRecord',
+      BorderCrossing: './provenance.js#BorderCrossingRecord',
       Verification: './lifecycle-loaders.js#VerificationFacts',
     },
   },

@@ -75,3 +75,24 @@ export async function resolvePage<Row, Position>(
   const [rows, total] = await Promise.all([source.rows(after, limit + 1), source.count()]);
   return toPage(rows, limit, source.position, total);
 }
+
+/**
+ * A page source over a list already in memory (a unit's provenance, an entity's status changes: short
+ * lists loaded whole, batched, by a DataLoader). The cursor is the position of the last item returned;
+ * a position no longer in the list is refused like any foreign cursor.
+ */
+export function listPageSource<T>(items: readonly T[], position: (item: T) => string): PageSource<T, string | null> {
+  return {
+    async rows(after, limit) {
+      let start = 0;
+      if (after !== null) {
+        const index = items.findIndex((item) => position(item) === after);
+        if (index < 0) throw registryError('BAD_USER_INPUT', 'after is not a cursor returned by this field');
+        start = index + 1;
+      }
+      return items.slice(start, start + limit);
+    },
+    count: async () => items.length,
+    position,
+  };
+}

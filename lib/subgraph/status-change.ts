@@ -1,4 +1,6 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type DataLoader from 'dataloader';
+import { groupedLoader } from './keyed-loader.js';
 import { untyped, type KeyedTable, type RowOf, type TableName } from './keyed-table.js';
 
 /** An authority's decision on an entity's status, as its audit trail records it. */
@@ -54,4 +56,24 @@ export async function changeStatus<DB, T extends TableName<DB>, Status extends s
 export async function listStatusChanges<DB, A extends TableName<DB>>(db: Kysely<DB>, audit: A, subject: string, code: string): Promise<RowOf<DB, A>[]> {
   const rows = await untyped(db).selectFrom(audit).selectAll().where(subject, '=', code).orderBy('id').execute();
   return rows as RowOf<DB, A>[];
+}
+
+/** The audit trails of many entities in one statement, oldest first: for a per-request DataLoader. */
+export async function findStatusChanges<DB, A extends TableName<DB>>(db: Kysely<DB>, audit: A, subject: string, codes: readonly string[]): Promise<RowOf<DB, A>[]> {
+  const rows = await untyped(db).selectFrom(audit).selectAll().where(sql<boolean>`${sql.ref(subject)} = any(${[...codes]}::text[])`).orderBy('id').execute();
+  return rows as RowOf<DB, A>[];
+}
+
+/** Per request: each entity's status changes (oldest first), for any number of entities in one statement. */
+export function statusChangesLoader<DB, T extends TableName<DB>>(db: Kysely<DB>, spec: AuditedTable<DB, T>): DataLoader<string, RowOf<DB, TableName<DB>>[]> {
+  return groupedLoader(async (codes) => {
+    const byCode = new Map<string, RowOf<DB, TableName<DB>>[]>();
+    for (const row of await findStatusChanges(db, spec.audit, spec.subject, codes)) {
+      const code = (row as Record<string, unknown>)[spec.subject] as string;
+      const rows = byCode.get(code);
+      if (rows) rows.push(row);
+      else byCode.set(code, [row]);
+    }
+    return byCode;
+  }, []);
 }

@@ -8,13 +8,16 @@ import { findByKeys, resolveTablePage } from '../../lib/subgraph/keyed-table.js'
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { insertEnterprise } from './enterprise-repository.js';
-import { changeStatus } from '../../lib/subgraph/status-change.js';
-import { ENTERPRISE, ENTERPRISE_STATUS, type EnterpriseRow, type EnterprisesDb } from './enterprise-table.js';
+import { changeStatus, statusChangesLoader } from '../../lib/subgraph/status-change.js';
+import { listPageSource, resolvePage } from '../../lib/subgraph/pagination.js';
+import { ENTERPRISE, ENTERPRISE_STATUS, type EnterpriseRow, type EnterprisesDb, type EnterpriseStatusChangeRow } from './enterprise-table.js';
 import { migrations } from './migrations.js';
 import type { Resolvers } from './resolvers-types.generated.js';
 
 export interface Loaders {
   enterprise: DataLoader<string, EnterpriseRow | null>;
+  /** Oldest first. */
+  statusChanges: DataLoader<string, EnterpriseStatusChangeRow[]>;
 }
 
 export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders, Resolvers> = {
@@ -23,6 +26,7 @@ export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders, Resolve
   migrations,
   loaders: ({ db }) => ({
     enterprise: keyedLoader((codes) => findByKeys(db, ENTERPRISE, codes), (row) => row.code),
+    statusChanges: statusChangesLoader(db, ENTERPRISE_STATUS) as DataLoader<string, EnterpriseStatusChangeRow[]>,
   }),
   resolvers: ({ db, node }) => ({
     DateTime,
@@ -60,6 +64,13 @@ export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders, Resolve
       },
       display: (row) => formatCode(row.code),
       registeredAt: (row) => row.registered_at,
+      async statusHistory(row, args, ctx) {
+        return resolvePage(args, listPageSource(await ctx.loaders.statusChanges.load(row.code), (change) => String(change.id)));
+      },
+    },
+    EnterpriseStatusChange: {
+      previousStatus: (row) => row.previous_status,
+      changedAt: (row) => row.changed_at,
     },
     Verification: {
       // The key is a unit code; its enterprise is the first 6 characters. Goes through the enterprise

@@ -2,7 +2,7 @@
 import type { SubgraphContext } from '../../lib/subgraph/subgraph-module.js';
 import type { Loaders } from './index.js';
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
-import type { EnterpriseRow } from './enterprise-table.js';
+import type { EnterpriseRow, EnterpriseStatusChangeRow } from './enterprise-table.js';
 import type { CountryRef } from '../../lib/subgraph/subgraph-module.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -35,6 +35,44 @@ export type Enterprise = {
   name: Scalars['String']['output'];
   status: EnterpriseStatus;
   registeredAt: Scalars['DateTime']['output'];
+  /**
+   * The authority's decisions on this enterprise's status, oldest first; first is capped at 500. Added in
+   * contract 1.1: null when the registry that owns the enterprise does not provide it (a contract 1.0 node).
+   */
+  statusHistory?: Maybe<EnterpriseStatusChangeConnection>;
+};
+
+
+/**
+ * A manufacturer registered with a national registry. Its code is the first 6 characters of every
+ * identity code it issues: country (2) + enterprise (4).
+ */
+export type EnterpriseStatusHistoryArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** One decision of the authority on an enterprise's status. */
+export type EnterpriseStatusChange = {
+  __typename?: 'EnterpriseStatusChange';
+  previousStatus: EnterpriseStatus;
+  status: EnterpriseStatus;
+  /** The reason the authority gave. */
+  reason: Scalars['String']['output'];
+  changedAt: Scalars['DateTime']['output'];
+};
+
+export type EnterpriseStatusChangeConnection = {
+  __typename?: 'EnterpriseStatusChangeConnection';
+  edges: Array<EnterpriseStatusChangeEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type EnterpriseStatusChangeEdge = {
+  __typename?: 'EnterpriseStatusChangeEdge';
+  cursor: Scalars['String']['output'];
+  node: EnterpriseStatusChange;
 };
 
 export type EnterpriseStatus =
@@ -227,9 +265,12 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Enterprise: ResolverTypeWrapper<EnterpriseRow>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  EnterpriseStatusChange: ResolverTypeWrapper<EnterpriseStatusChangeRow>;
+  EnterpriseStatusChangeConnection: ResolverTypeWrapper<Omit<EnterpriseStatusChangeConnection, 'edges'> & { edges: Array<ResolversTypes['EnterpriseStatusChangeEdge']> }>;
+  EnterpriseStatusChangeEdge: ResolverTypeWrapper<Omit<EnterpriseStatusChangeEdge, 'node'> & { node: ResolversTypes['EnterpriseStatusChange'] }>;
   EnterpriseStatus: EnterpriseStatus;
   Registry: ResolverTypeWrapper<CountryRef>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   EnterpriseConnection: ResolverTypeWrapper<Omit<EnterpriseConnection, 'edges'> & { edges: Array<ResolversTypes['EnterpriseEdge']> }>;
   EnterpriseEdge: ResolverTypeWrapper<Omit<EnterpriseEdge, 'node'> & { node: ResolversTypes['Enterprise'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -247,8 +288,11 @@ export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   Enterprise: EnterpriseRow;
   ID: Scalars['ID']['output'];
-  Registry: CountryRef;
   Int: Scalars['Int']['output'];
+  EnterpriseStatusChange: EnterpriseStatusChangeRow;
+  EnterpriseStatusChangeConnection: Omit<EnterpriseStatusChangeConnection, 'edges'> & { edges: Array<ResolversParentTypes['EnterpriseStatusChangeEdge']> };
+  EnterpriseStatusChangeEdge: Omit<EnterpriseStatusChangeEdge, 'node'> & { node: ResolversParentTypes['EnterpriseStatusChange'] };
+  Registry: CountryRef;
   EnterpriseConnection: Omit<EnterpriseConnection, 'edges'> & { edges: Array<ResolversParentTypes['EnterpriseEdge']> };
   EnterpriseEdge: Omit<EnterpriseEdge, 'node'> & { node: ResolversParentTypes['Enterprise'] };
   PageInfo: PageInfo;
@@ -287,6 +331,25 @@ export type EnterpriseResolvers<ContextType = SubgraphContext<Loaders>, ParentTy
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['EnterpriseStatus'], ParentType, ContextType>;
   registeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  statusHistory?: Resolver<Maybe<ResolversTypes['EnterpriseStatusChangeConnection']>, ParentType, ContextType, RequireFields<EnterpriseStatusHistoryArgs, 'first'>>;
+};
+
+export type EnterpriseStatusChangeResolvers<ContextType = SubgraphContext<Loaders>, ParentType extends ResolversParentTypes['EnterpriseStatusChange'] = ResolversParentTypes['EnterpriseStatusChange']> = {
+  previousStatus?: Resolver<ResolversTypes['EnterpriseStatus'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['EnterpriseStatus'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  changedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type EnterpriseStatusChangeConnectionResolvers<ContextType = SubgraphContext<Loaders>, ParentType extends ResolversParentTypes['EnterpriseStatusChangeConnection'] = ResolversParentTypes['EnterpriseStatusChangeConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['EnterpriseStatusChangeEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type EnterpriseStatusChangeEdgeResolvers<ContextType = SubgraphContext<Loaders>, ParentType extends ResolversParentTypes['EnterpriseStatusChangeEdge'] = ResolversParentTypes['EnterpriseStatusChangeEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['EnterpriseStatusChange'], ParentType, ContextType>;
 };
 
 export type RegistryResolvers<ContextType = SubgraphContext<Loaders>, ParentType extends ResolversParentTypes['Registry'] = ResolversParentTypes['Registry'], FederationReferenceType extends FederationReferenceTypes['Registry'] = FederationReferenceTypes['Registry']> = {
@@ -330,6 +393,9 @@ export type Resolvers<ContextType = SubgraphContext<Loaders>> = {
   link__Import?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   Enterprise?: EnterpriseResolvers<ContextType>;
+  EnterpriseStatusChange?: EnterpriseStatusChangeResolvers<ContextType>;
+  EnterpriseStatusChangeConnection?: EnterpriseStatusChangeConnectionResolvers<ContextType>;
+  EnterpriseStatusChangeEdge?: EnterpriseStatusChangeEdgeResolvers<ContextType>;
   Registry?: RegistryResolvers<ContextType>;
   EnterpriseConnection?: EnterpriseConnectionResolvers<ContextType>;
   EnterpriseEdge?: EnterpriseEdgeResolvers<ContextType>;

@@ -1,7 +1,7 @@
 import { registryError } from '../../lib/errors.js';
 import { referenceCode } from '../../lib/subgraph/codes.js';
 import { countWhere, listAfter } from '../../lib/subgraph/keyed-table.js';
-import { resolvePage } from '../../lib/subgraph/pagination.js';
+import { listPageSource, resolvePage } from '../../lib/subgraph/pagination.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { assertMonthRange, monthlySeries, readCodeCursor, readEventFilter, readIntegerCursor, stateCounts } from './analytics.js';
@@ -78,6 +78,13 @@ export const lifecycleSubgraph: SubgraphModule<LifecycleDb, Loaders, Resolvers> 
         const remedied = new Set(await ctx.loaders.remediedRecalls.load(unit.code));
         return open.filter((recall) => !remedied.has(recall.code)).map((recall) => ({ code: recall.code }));
       },
+    },
+    // Built whole from the unit's events (one batched statement), then paged; an item's cursor is its event id.
+    Provenance: {
+      pagedOwners: (p, args) => resolvePage(args, listPageSource(p.owners, (o) => o.eventId)),
+      pagedBorderCrossings: (p, args) => resolvePage(args, listPageSource(p.borderCrossings, (b) => b.eventId)),
+      pagedRepairs: (p, args) => resolvePage(args, listPageSource(p.repairs, (e) => e.event_id)),
+      pagedRemedies: (p, args) => resolvePage(args, listPageSource(p.remedies, (e) => e.event_id)),
     },
     LifecycleEvent: {
       eventId: (row) => row.event_id,

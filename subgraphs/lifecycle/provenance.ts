@@ -67,3 +67,7 @@ export function buildProvenance(events: readonly LifecycleEventRow[]): Provenanc
   }
   return provenance;
 }
+
+/** Names for the generated resolver types (whose own Provenance and BorderCrossing are the SDL's). */
+export type ProvenanceRecord = Provenance;
+export type BorderCrossingRecord = BorderCrossing;

@@ -5,7 +5,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { UnitRef, RegistryRef } from './index.js';
 import type { CodeRef } from '../../lib/subgraph/subgraph-module.js';
 import type { LifecycleEventRow } from './lifecycle-table.js';
-import type { OwnershipRecord } from './provenance.js';
+import type { OwnershipRecord, ProvenanceRecord, BorderCrossingRecord } from './provenance.js';
 import type { VerificationFacts } from './lifecycle-loaders.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -60,6 +60,64 @@ export type Provenance = {
   repairs: Array<LifecycleEvent>;
   /** RECALL_REMEDIED events, oldest first. */
   remedies: Array<LifecycleEvent>;
+  /**
+   * The same four lists, paginated (first is capped at 500; same order). Added in contract 1.1: null when
+   * the registry that owns the unit does not provide them (a contract 1.0 node; the lists above still answer).
+   */
+  pagedOwners?: Maybe<OwnershipConnection>;
+  pagedBorderCrossings?: Maybe<BorderCrossingConnection>;
+  pagedRepairs?: Maybe<LifecycleEventConnection>;
+  pagedRemedies?: Maybe<LifecycleEventConnection>;
+};
+
+
+export type ProvenancePagedOwnersArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type ProvenancePagedBorderCrossingsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type ProvenancePagedRepairsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type ProvenancePagedRemediesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type OwnershipConnection = {
+  __typename?: 'OwnershipConnection';
+  edges: Array<OwnershipEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type OwnershipEdge = {
+  __typename?: 'OwnershipEdge';
+  cursor: Scalars['String']['output'];
+  node: Ownership;
+};
+
+export type BorderCrossingConnection = {
+  __typename?: 'BorderCrossingConnection';
+  edges: Array<BorderCrossingEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type BorderCrossingEdge = {
+  __typename?: 'BorderCrossingEdge';
+  cursor: Scalars['String']['output'];
+  node: BorderCrossing;
 };
 
 export type Ownership = {
@@ -376,10 +434,14 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   RecallCampaign: ResolverTypeWrapper<CodeRef>;
-  Provenance: ResolverTypeWrapper<Omit<Provenance, 'owners' | 'repairs' | 'remedies'> & { owners: Array<ResolversTypes['Ownership']>, repairs: Array<ResolversTypes['LifecycleEvent']>, remedies: Array<ResolversTypes['LifecycleEvent']> }>;
+  Provenance: ResolverTypeWrapper<ProvenanceRecord>;
+  OwnershipConnection: ResolverTypeWrapper<Omit<OwnershipConnection, 'edges'> & { edges: Array<ResolversTypes['OwnershipEdge']> }>;
+  OwnershipEdge: ResolverTypeWrapper<Omit<OwnershipEdge, 'node'> & { node: ResolversTypes['Ownership'] }>;
+  BorderCrossingConnection: ResolverTypeWrapper<Omit<BorderCrossingConnection, 'edges'> & { edges: Array<ResolversTypes['BorderCrossingEdge']> }>;
+  BorderCrossingEdge: ResolverTypeWrapper<Omit<BorderCrossingEdge, 'node'> & { node: ResolversTypes['BorderCrossing'] }>;
   Ownership: ResolverTypeWrapper<OwnershipRecord>;
   BorderDirection: BorderDirection;
-  BorderCrossing: ResolverTypeWrapper<BorderCrossing>;
+  BorderCrossing: ResolverTypeWrapper<BorderCrossingRecord>;
   EventFilter: EventFilter;
   Registry: ResolverTypeWrapper<RegistryRef>;
   UnitStateConnection: ResolverTypeWrapper<Omit<UnitStateConnection, 'edges'> & { edges: Array<ResolversTypes['UnitStateEdge']> }>;
@@ -407,9 +469,13 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   RecallCampaign: CodeRef;
-  Provenance: Omit<Provenance, 'owners' | 'repairs' | 'remedies'> & { owners: Array<ResolversParentTypes['Ownership']>, repairs: Array<ResolversParentTypes['LifecycleEvent']>, remedies: Array<ResolversParentTypes['LifecycleEvent']> };
+  Provenance: ProvenanceRecord;
+  OwnershipConnection: Omit<OwnershipConnection, 'edges'> & { edges: Array<ResolversParentTypes['OwnershipEdge']> };
+  OwnershipEdge: Omit<OwnershipEdge, 'node'> & { node: ResolversParentTypes['Ownership'] };
+  BorderCrossingConnection: Omit<BorderCrossingConnection, 'edges'> & { edges: Array<ResolversParentTypes['BorderCrossingEdge']> };
+  BorderCrossingEdge: Omit<BorderCrossingEdge, 'node'> & { node: ResolversParentTypes['BorderCrossing'] };
   Ownership: OwnershipRecord;
-  BorderCrossing: BorderCrossing;
+  BorderCrossing: BorderCrossingRecord;
   EventFilter: EventFilter;
   Registry: RegistryRef;
   UnitStateConnection: Omit<UnitStateConnection, 'edges'> & { edges: Array<ResolversParentTypes['UnitStateEdge']> };
@@ -464,6 +530,32 @@ export type ProvenanceResolvers<ContextType = SubgraphContext<Loaders>, ParentTy
   borderCrossings?: Resolver<Array<ResolversTypes['BorderCrossing']>, ParentType, ContextType>;
   repairs?: Resolver<Array<ResolversTypes['LifecycleEvent']>, ParentType, ContextType>;
   remedies?: Resolver<Array<ResolversTypes['LifecycleEvent']>, ParentType, ContextType>;
+  pagedOwners?: Resolver<Maybe<ResolversTypes['OwnershipConnection']>, ParentType, ContextType, RequireFields<ProvenancePagedOwnersArgs, 'first'>>;
+  pagedBorderCrossings?: Resolver<Maybe<ResolversTypes['BorderCrossingConnection']>, ParentType, ContextType, RequireFields<ProvenancePagedBorderCrossingsArgs, 'first'>>;
+  pagedRepairs?: Resolver<Maybe<ResolversTypes['LifecycleEventConnection']>, ParentType, ContextType, RequireFields<ProvenancePagedRepairsArgs, 'first'>>;
+  pagedRemedies?: Resolver<Maybe<ResolversTypes['LifecycleEventConnection']>, ParentType, ContextType, RequireFields<ProvenancePagedRemediesArgs, 'first'>>;
+};
+
+export type OwnershipConnectionResolvers<ContextType = SubgraphContext<Loaders>, ParentType extends ResolversParentTypes['OwnershipConnection'] = ResolversParentTypes['OwnershipConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['OwnershipEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type OwnershipEdgeResolvers<ContextType = SubgraphContext<Loaders>, ParentType extends ResolversParentTypes['OwnershipEdge'] = ResolversParentTypes['OwnershipEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Ownership'], ParentType, ContextType>;
+};
+
+export type BorderCrossingConnectionResolvers<ContextType = SubgraphContext<Loaders>, ParentType extends ResolversParentTypes['BorderCrossingConnection'] = ResolversParentTypes['BorderCrossingConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['BorderCrossingEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type BorderCrossingEdgeResolvers<ContextType = SubgraphContext<Loaders>, ParentType extends ResolversParentTypes['BorderCrossingEdge'] = ResolversParentTypes['BorderCrossingEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['BorderCrossing'], ParentType, ContextType>;
 };
 
 export type OwnershipResolvers<ContextType = SubgraphContext<Loaders>, ParentType extends ResolversParentTypes['Ownership'] = ResolversParentTypes['Ownership']> = {
@@ -558,6 +650,10 @@ export type Resolvers<ContextType = SubgraphContext<Loaders>> = {
   Unit?: UnitResolvers<ContextType>;
   RecallCampaign?: RecallCampaignResolvers<ContextType>;
   Provenance?: ProvenanceResolvers<ContextType>;
+  OwnershipConnection?: OwnershipConnectionResolvers<ContextType>;
+  OwnershipEdge?: OwnershipEdgeResolvers<ContextType>;
+  BorderCrossingConnection?: BorderCrossingConnectionResolvers<ContextType>;
+  BorderCrossingEdge?: BorderCrossingEdgeResolvers<ContextType>;
   Ownership?: OwnershipResolvers<ContextType>;
   BorderCrossing?: BorderCrossingResolvers<ContextType>;
   Registry?: RegistryResolvers<ContextType>;

@@ -4,15 +4,15 @@ import { formatCode } from '../../lib/identity-code/identity-code.js';
 import { ownsCode, readCode, readHomeCode, referenceCode } from '../../lib/subgraph/codes.js';
 import { groupedLoader, keyedLoader, pageLoader, type PageRequest } from '../../lib/subgraph/keyed-loader.js';
 import { countPerKey, findByKeys, pagePerParent, resolveTablePage } from '../../lib/subgraph/keyed-table.js';
-import { resolvePage } from '../../lib/subgraph/pagination.js';
+import { listPageSource, resolvePage } from '../../lib/subgraph/pagination.js';
 import { readReason, readText } from '../../lib/subgraph/text.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { CodeRef, SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { migrations } from './migrations.js';
 import type { Resolvers } from './resolvers-types.generated.js';
 import { insertProductModel } from './product-model-repository.js';
-import { changeStatus } from '../../lib/subgraph/status-change.js';
-import { PRODUCT_MODEL, PRODUCT_MODEL_STATUS, RECALL_CAMPAIGN, type ProductModelRow, type ProductModelsDb } from './product-model-table.js';
+import { changeStatus, statusChangesLoader } from '../../lib/subgraph/status-change.js';
+import { PRODUCT_MODEL, PRODUCT_MODEL_STATUS, RECALL_CAMPAIGN, type ProductModelRow, type ProductModelsDb, type ProductModelStatusChangeRow } from './product-model-table.js';
 import { findRecallsOfModels, findRecallsOfUnits, findVerificationFacts, type VerificationFactsRow } from './recall-campaign-repository.js';
 import type { RecallCampaignRow } from './recall-campaign-table.js';
 import { closeRecall, openRecall, recallReferenceCode } from './recall-campaigns.js';
@@ -28,6 +28,8 @@ export interface Loaders {
   recallsOfUnit: DataLoader<string, RecallCampaignRow[]>;
   /** Keyed by unit code; every key gets a row (the statement left-joins from the requested codes). */
   verification: DataLoader<string, VerificationFactsRow | null>;
+  /** Keyed by model code; oldest first. */
+  statusChanges: DataLoader<string, ProductModelStatusChangeRow[]>;
 }
 
 export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders, Resolvers> = {
@@ -36,6 +38,7 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders, Res
   migrations,
   loaders: ({ db }) => ({
     model: keyedLoader((codes) => findByKeys(db, PRODUCT_MODEL, codes), (row) => row.code),
+    statusChanges: statusChangesLoader(db, PRODUCT_MODEL_STATUS) as DataLoader<string, ProductModelStatusChangeRow[]>,
     modelsOfEnterprise: pageLoader((requests, limit) => pagePerParent(db, PRODUCT_MODEL, 'enterprise_code', requests, limit), (row) => row.enterprise_code),
     modelCountOfEnterprise: groupedLoader((codes) => countPerKey(db, PRODUCT_MODEL, 'enterprise_code', codes), 0),
     recall: keyedLoader((codes) => findByKeys(db, RECALL_CAMPAIGN, codes), (row) => row.code),
@@ -92,6 +95,13 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders, Res
       enterprise: (row) => ({ code: row.enterprise_code }),
       registeredAt: (row) => row.registered_at,
       recalls: (row, _, ctx) => ctx.loaders.recallsOfModel.load(row.code),
+      async statusHistory(row, args, ctx) {
+        return resolvePage(args, listPageSource(await ctx.loaders.statusChanges.load(row.code), (change) => String(change.id)));
+      },
+    },
+    ProductModelStatusChange: {
+      previousStatus: (row) => row.previous_status,
+      changedAt: (row) => row.changed_at,
     },
     RecallCampaign: {
       __resolveReference(ref, ctx) {

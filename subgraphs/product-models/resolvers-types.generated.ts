@@ -2,7 +2,7 @@
 import type { SubgraphContext } from '../../lib/subgraph/subgraph-module.js';
 import type { Loaders } from './index.js';
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
-import type { ProductModelRow } from './product-model-table.js';
+import type { ProductModelRow, ProductModelStatusChangeRow } from './product-model-table.js';
 import type { RecallCampaignRow } from './recall-campaign-table.js';
 import type { CodeRef, CountryRef } from '../../lib/subgraph/subgraph-module.js';
 export type Maybe<T> = T | null;
@@ -35,8 +35,46 @@ export type ProductModel = {
   status: ProductModelStatus;
   enterprise: Enterprise;
   registeredAt: Scalars['DateTime']['output'];
+  /**
+   * The authority's decisions on this model's status, oldest first; first is capped at 500. Added in
+   * contract 1.1: null when the registry that owns the model does not provide it (a contract 1.0 node).
+   */
+  statusHistory?: Maybe<ProductModelStatusChangeConnection>;
   /** Recall campaigns of this model, newest first. */
   recalls: Array<RecallCampaign>;
+};
+
+
+/**
+ * A product model of an enterprise. Its code is the first 12 characters of the identity codes of its
+ * units: country (2) + enterprise (4) + model (6).
+ */
+export type ProductModelStatusHistoryArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** One decision of the authority on a product model's status. */
+export type ProductModelStatusChange = {
+  __typename?: 'ProductModelStatusChange';
+  previousStatus: ProductModelStatus;
+  status: ProductModelStatus;
+  /** The reason the authority gave. */
+  reason: Scalars['String']['output'];
+  changedAt: Scalars['DateTime']['output'];
+};
+
+export type ProductModelStatusChangeConnection = {
+  __typename?: 'ProductModelStatusChangeConnection';
+  edges: Array<ProductModelStatusChangeEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type ProductModelStatusChangeEdge = {
+  __typename?: 'ProductModelStatusChangeEdge';
+  cursor: Scalars['String']['output'];
+  node: ProductModelStatusChange;
 };
 
 export type ProductModelStatus =
@@ -302,9 +340,12 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ProductModel: ResolverTypeWrapper<ProductModelRow>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ProductModelStatusChange: ResolverTypeWrapper<ProductModelStatusChangeRow>;
+  ProductModelStatusChangeConnection: ResolverTypeWrapper<Omit<ProductModelStatusChangeConnection, 'edges'> & { edges: Array<ResolversTypes['ProductModelStatusChangeEdge']> }>;
+  ProductModelStatusChangeEdge: ResolverTypeWrapper<Omit<ProductModelStatusChangeEdge, 'node'> & { node: ResolversTypes['ProductModelStatusChange'] }>;
   ProductModelStatus: ProductModelStatus;
   Enterprise: ResolverTypeWrapper<CodeRef>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Registry: ResolverTypeWrapper<CountryRef>;
   ProductModelConnection: ResolverTypeWrapper<Omit<ProductModelConnection, 'edges'> & { edges: Array<ResolversTypes['ProductModelEdge']> }>;
   ProductModelEdge: ResolverTypeWrapper<Omit<ProductModelEdge, 'node'> & { node: ResolversTypes['ProductModel'] }>;
@@ -326,8 +367,11 @@ export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   ProductModel: ProductModelRow;
   ID: Scalars['ID']['output'];
-  Enterprise: CodeRef;
   Int: Scalars['Int']['output'];
+  ProductModelStatusChange: ProductModelStatusChangeRow;
+  ProductModelStatusChangeConnection: Omit<ProductModelStatusChangeConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProductModelStatusChangeEdge']> };
+  ProductModelStatusChangeEdge: Omit<ProductModelStatusChangeEdge, 'node'> & { node: ResolversParentTypes['ProductModelStatusChange'] };
+  Enterprise: CodeRef;
   Registry: CountryRef;
   ProductModelConnection: Omit<ProductModelConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProductModelEdge']> };
   ProductModelEdge: Omit<ProductModelEdge, 'node'> & { node: ResolversParentTypes['ProductModel'] };
@@ -371,7 +415,26 @@ export type ProductModelResolvers<ContextType = SubgraphContext<Loaders>, Parent
   status?: Resolver<ResolversTypes['ProductModelStatus'], ParentType, ContextType>;
   enterprise?: Resolver<ResolversTypes['Enterprise'], ParentType, ContextType>;
   registeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  statusHistory?: Resolver<Maybe<ResolversTypes['ProductModelStatusChangeConnection']>, ParentType, ContextType, RequireFields<ProductModelStatusHistoryArgs, 'first'>>;
   recalls?: Resolver<Array<ResolversTypes['RecallCampaign']>, ParentType, ContextType>;
+};
+
+export type ProductModelStatusChangeResolvers<ContextType = SubgraphContext<Loaders>, ParentType extends ResolversParentTypes['ProductModelStatusChange'] = ResolversParentTypes['ProductModelStatusChange']> = {
+  previousStatus?: Resolver<ResolversTypes['ProductModelStatus'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ProductModelStatus'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  changedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ProductModelStatusChangeConnectionResolvers<ContextType = SubgraphContext<Loaders>, ParentType extends ResolversParentTypes['ProductModelStatusChangeConnection'] = ResolversParentTypes['ProductModelStatusChangeConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['ProductModelStatusChangeEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ProductModelStatusChangeEdgeResolvers<ContextType = SubgraphContext<Loaders>, ParentType extends ResolversParentTypes['ProductModelStatusChangeEdge'] = ResolversParentTypes['ProductModelStatusChangeEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['ProductModelStatusChange'], ParentType, ContextType>;
 };
 
 export type EnterpriseResolvers<ContextType = SubgraphContext<Loaders>, ParentType extends ResolversParentTypes['Enterprise'] = ResolversParentTypes['Enterprise'], FederationReferenceType extends FederationReferenceTypes['Enterprise'] = FederationReferenceTypes['Enterprise']> = {
@@ -442,6 +505,9 @@ export type Resolvers<ContextType = SubgraphContext<Loaders>> = {
   link__Import?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   ProductModel?: ProductModelResolvers<ContextType>;
+  ProductModelStatusChange?: ProductModelStatusChangeResolvers<ContextType>;
+  ProductModelStatusChangeConnection?: ProductModelStatusChangeConnectionResolvers<ContextType>;
+  ProductModelStatusChangeEdge?: ProductModelStatusChangeEdgeResolvers<ContextType>;
   Enterprise?: EnterpriseResolvers<ContextType>;
   Registry?: RegistryResolvers<ContextType>;
   ProductModelConnection?: ProductModelConnectionResolvers<ContextType>;
