@@ -15,13 +15,14 @@ export function benchDatabaseUrl(serverUrl: string): string {
   return url.toString();
 }
 
-export async function recreateDatabase(serverUrl: string, drop: boolean): Promise<void> {
+/** Drops (when asked) and creates a database of the server; `create: false` only drops it. */
+export async function recreateDatabase(serverUrl: string, drop: boolean, name = BENCH_DATABASE, create = true): Promise<void> {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
-    if (drop) await client.query(`drop database if exists ${BENCH_DATABASE} with (force)`);
-    const exists = await client.query('select 1 from pg_database where datname = $1', [BENCH_DATABASE]);
-    if (!exists.rowCount) await client.query(`create database ${BENCH_DATABASE}`);
+    if (drop) await client.query(`drop database if exists ${name} with (force)`);
+    const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (create && !exists.rowCount) await client.query(`create database ${name}`);
   } finally {
     await client.end();
   }

@@ -1,5 +1,6 @@
 import { startGateway } from '../../gateway/gateway-server.js';
 import { identityFromEnv } from '../../gateway/identity/identity-from-env.js';
+import type { LimitsConfig } from '../../gateway/limits/limits-config.js';
 import { createLogger, setRootLogger } from '../../lib/logging/logger.js';
 
 /**
@@ -11,7 +12,8 @@ import { createLogger, setRootLogger } from '../../lib/logging/logger.js';
 export interface OurGatewayConfig {
   subgraphs: Record<string, string>;
   secure?: { signingSecretHex: string; keyDir: string; subject: string };
-  redisUrl?: string;
+  /** Limits over the benchmark's (the two-gateway demo: Redis, a small budget). */
+  limits?: Partial<LimitsConfig>;
 }
 
 setRootLogger(createLogger({ name: 'bench-gateway' }));
@@ -30,7 +32,7 @@ const gateway = await startGateway({
   limits: {
     maxInFlightPerCaller: 64,
     ...(config.secure ? { subjectPoints: { [config.secure.subject]: everyRequest } } : { anonymousRate: { points: everyRequest, windowSeconds: 60 } }),
-    ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+    ...config.limits,
   },
 });
 process.once('SIGTERM', () => void gateway.stop().then(() => process.exit(0)));

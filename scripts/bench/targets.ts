@@ -54,9 +54,9 @@ export async function loadGenerator(): Promise<LoadGenerator> {
   return (await import(pathToFileURL(join(peersDir(), 'load.js')).href)) as LoadGenerator;
 }
 
-export function startNode(databaseUrl: string, signingSecretHex?: string): Promise<BenchChild<NodeReady>> {
+export function startNode(databaseUrl: string, signingSecretHex?: string, env: NodeJS.ProcessEnv = process.env): Promise<BenchChild<NodeReady>> {
   return startChild<NodeReady>(here('node-process.js'), [], {
-    ...process.env,
+    ...env,
     BENCH_DATABASE_URL: databaseUrl,
     ...(signingSecretHex ? { BENCH_SIGNING_SECRET: signingSecretHex } : {}),
   });
@@ -65,9 +65,13 @@ export function startNode(databaseUrl: string, signingSecretHex?: string): Promi
 export const BENCH_SUBJECT = 'bench-client';
 
 /** Our gateway with everything on: a signed-in caller, signed requests to the signing node, every limit. */
-export async function startOurGateway(node: BenchChild<NodeReady>, signingSecretHex: string, redisUrl?: string): Promise<Target> {
-  const keyDir = mkdtempSync(join(tmpdir(), 'bench-keys-'));
-  const config: OurGatewayConfig = { subgraphs: node.ready.urls, secure: { signingSecretHex, keyDir, subject: BENCH_SUBJECT }, redisUrl };
+export async function startOurGateway(
+  node: BenchChild<NodeReady>,
+  signingSecretHex: string,
+  options: { keyDir?: string; limits?: OurGatewayConfig['limits'] } = {},
+): Promise<Target> {
+  const keyDir = options.keyDir ?? mkdtempSync(join(tmpdir(), 'bench-keys-'));
+  const config: OurGatewayConfig = { subgraphs: node.ready.urls, secure: { signingSecretHex, keyDir, subject: BENCH_SUBJECT }, limits: options.limits };
   const gateway = await startChild<{ url: string }>(here('gateway-process.js'), [], { ...process.env, BENCH_GATEWAY: JSON.stringify(config) });
   const { privateJwk } = await ensureDevelopmentKey(keyDir);
   const token = await signToken(privateJwk, { subject: BENCH_SUBJECT, role: 'authority', issuer: DEVELOPMENT_ISSUER, audience: DEFAULT_AUDIENCE, ttl: '7d' });
