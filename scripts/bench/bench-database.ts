@@ -52,7 +52,7 @@ export class BackendWatch {
     return rows.rows.map((r) => r.pid);
   }
   async serverVersion(): Promise<string> {
-    return (await this.#client.query<{ v: string }>('show server_version')).rows[0]!.v;
+    return (await this.#client.query<{ v: string }>(`select current_setting('server_version') as v`)).rows[0]!.v;
   }
   close(): Promise<void> {
     return this.#client.end();

@@ -55,7 +55,10 @@ export function writeResults(dir: string, name: string, result: BenchResult): st
     const ours = cell('ours', q);
     const ratios = result.targets
       .filter((t) => t !== 'ours' && cell(t, q) && ours && cell(t, q)!.cpuMsPerRequest.gateway > 0)
-      .map((t) => `${t}: CPU ${fmt(ours!.cpuMsPerRequest.gateway / cell(t, q)!.cpuMsPerRequest.gateway, 2)}x, req/s ${fmt(ours!.reqPerSec / cell(t, q)!.reqPerSec, 2)}x`);
+      .map((t) => {
+        const errors = ours!.errors || cell(t, q)!.errors ? ' (errors in the run: not comparable)' : '';
+        return `${t}: CPU ${fmt(ours!.cpuMsPerRequest.gateway / cell(t, q)!.cpuMsPerRequest.gateway, 2)}x, req/s ${fmt(ours!.reqPerSec / cell(t, q)!.reqPerSec, 2)}x${errors}`;
+      });
     if (ratios.length) lines.push('', `Ours (gateway CPU per request, throughput) relative to ${ratios.join('; ')}.`);
     const failing = result.targets.map((t) => cell(t, q)).filter((c) => c?.firstError);
     for (const c of failing) lines.push('', `First error of ${c!.target}: \`${c!.firstError!.replace(/`/g, "'").slice(0, 200)}\``);
