@@ -13,8 +13,8 @@ import { BENCH_SUBJECT, newSigningSecret, startNode, startOurGateway, type NodeR
  * gateways, and that a signed request replayed to the other replica is refused (a third replica without
  * Redis, remembering nonces in its own memory only, accepts the same replay).
  */
-// The point is what the two processes show; their refusals at warn level would drown it.
-process.env.LOG_LEVEL ??= 'error';
+// The point is what the two processes show; the gateways log each refused request with its stack, which would drown it.
+process.env.LOG_LEVEL ??= 'fatal';
 const serverUrl = process.env.DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
 const database = 'bench_scaling';
