@@ -51,6 +51,7 @@ ensurePeersInstalled();
 const load = await loadGenerator();
 
 const stops: (() => Promise<void>)[] = [];
+let loader = 'kept from an earlier run';
 const stopAll = async () => {
   for (const stop of stops.reverse()) await stop().catch(() => undefined);
 };
@@ -69,7 +70,7 @@ try {
       await recreateDatabase(serverUrl, true);
       signedNode = await startNode(databaseUrl, secret);
     }
-    await seedData(signedNode, databaseUrl, plan);
+    loader = await seedData(signedNode, databaseUrl, plan);
   } else console.log(`bench_registry already holds ${existing} units (--fresh rebuilds it)`);
   stops.push(() => signedNode.stop());
   const openNode = await startNode(databaseUrl);
@@ -153,7 +154,7 @@ async function compare(signedNode: Target['node'], openNode: Target['node'], sec
   const rss = Object.fromEntries(targets.filter((t) => t.gateway).map((t) => [t.name, { beforeMb: rssBefore[t.name]!, afterMb: rssMb(t.gateway!.pid) }]));
   const result: BenchResult = {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadAverageStart, loadAverageEnd: loadavg(), node: process.version, postgres: await watch.serverVersion(), date: new Date().toISOString() },
-    settings: { units: plan.units, 'events per unit': plan.eventsPerUnit, rounds, 'seconds per target and query per round': seconds, connections },
+    settings: { units: plan.units, 'events per unit': plan.eventsPerUnit, 'data loaded': loader, rounds, 'seconds per target and query per round': seconds, connections },
     targets: targets.map((t) => t.name),
     queries: queries.map((q) => q.name),
     cells: [...cells.values()].map(summarise),

@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
+import { repoRoot } from '../../lib/schema/contract.js';
 import type { BenchChild } from './child-process.js';
 import type { SeedPlan } from './seed-through-api.js';
 
@@ -29,11 +33,17 @@ export async function recreateDatabase(serverUrl: string, drop: boolean, name = 
 }
 
 /**
- * Fills the node's database. The one line to change when the bulk loader lands:
- *   execFileSync(process.execPath, ['dist/scripts/seed.js', '--database-url', url, '--units', String(plan.units), '--events-per-unit', String(plan.eventsPerUnit)], { stdio: 'inherit' })
+ * Fills the node's database: with the bulk loader (`npm run seed`, dist/scripts/seed.js) when it is built,
+ * else through the node's own mutations (seed-through-api.ts, much slower). Returns which one it used.
  */
-export async function seedData(node: BenchChild<unknown>, _url: string, plan: SeedPlan): Promise<void> {
-  await node.call('seed', plan);
+export async function seedData(node: BenchChild<unknown>, url: string, plan: SeedPlan): Promise<string> {
+  const bulkLoader = join(repoRoot(), 'dist', 'scripts', 'seed.js');
+  if (!existsSync(bulkLoader)) {
+    await node.call('seed', plan);
+    return 'through the API (interim loader)';
+  }
+  execFileSync(process.execPath, [bulkLoader, '--database-url', url, '--units', String(plan.units), '--events-per-unit', String(plan.eventsPerUnit)], { stdio: 'inherit' });
+  return 'npm run seed (bulk loader)';
 }
 
 /** The Postgres backends serving the bench database (not this monitoring connection): their pids, for /proc. */

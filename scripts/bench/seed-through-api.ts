@@ -2,8 +2,8 @@ import type { RunningNode } from '../../subgraphs/registry-node.js';
 
 /**
  * Interim loader for the benchmark's data: writes through the node's own mutations, in-process as the
- * node itself (about 12k units/s and 4-5k events/s here). `npm run seed` (the bulk loader) replaces it:
- * see `seedData` in scripts/bench/bench-database.ts, the one line that chooses.
+ * node itself (2-12k units/s and 3-5k events/s here). Used only while `npm run seed` (the bulk loader) is
+ * not built: see `seedData` in scripts/bench/bench-database.ts.
  */
 export interface SeedPlan {
   units: number;
