@@ -15,12 +15,12 @@ import { directTarget, ensurePeersInstalled, loadGenerator, newSigningSecret, st
  * the same database behind the peers; interleaved rounds, every target on every query it can answer.
  * Prints and writes figures (bench/results/), never asserts them. `--soak 300`: our gateway's RSS over a run.
  */
-const usage = 'usage: npm run bench -- [--units 20000] [--events-per-unit 3] [--seconds 4] [--rounds 3] [--connections 10] [--fresh] [--only Q1,Q2] [--soak 300] [--out latest] [--note text]';
+const usage = 'usage: npm run bench -- [--units 20000] [--events-per-unit 3] [--seconds 3] [--rounds 3] [--connections 10] [--fresh] [--only Q1,Q2] [--soak 300] [--out latest] [--note text]';
 const { values } = parseArgs({
   options: {
     units: { type: 'string', default: '20000' },
     'events-per-unit': { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '4' },
+    seconds: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
     fresh: { type: 'boolean', default: false },
@@ -128,8 +128,8 @@ async function compare(signedNode: Target['node'], openNode: Target['node'], sec
   }
 
   const cells = new Map<string, Cell>();
-  const warmup = Math.min(2, seconds);
-  console.log(`warming up every target for ${warmup} s per query`);
+  const warmup = 1;
+  console.log(`warming up every target for ${warmup} s per query (not counted)`);
   for (const query of queries) for (const target of targets.filter((t) => supports(t, query))) await measure(target, query, warmup, watch);
   for (let r = 0; r < rounds; r++) {
     for (const [qi, query] of queries.entries()) {
