@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -72,7 +72,9 @@ export async function startOurGateway(
 ): Promise<Target> {
   const keyDir = options.keyDir ?? mkdtempSync(join(tmpdir(), 'bench-keys-'));
   const config: OurGatewayConfig = { subgraphs: node.ready.urls, secure: { signingSecretHex, keyDir, subject: BENCH_SUBJECT }, limits: options.limits };
-  const gateway = await startChild<{ url: string }>(here('gateway-process.js'), [], { ...process.env, BENCH_GATEWAY: JSON.stringify(config) });
+  const started = await startChild<{ url: string }>(here('gateway-process.js'), [], { ...process.env, BENCH_GATEWAY: JSON.stringify(config) });
+  // A key directory made here goes with the gateway; one given by the caller is the caller's.
+  const gateway = options.keyDir ? started : removingOnStop(started, keyDir);
   const { privateJwk } = await ensureDevelopmentKey(keyDir);
   const token = await signToken(privateJwk, { subject: BENCH_SUBJECT, role: 'authority', issuer: DEVELOPMENT_ISSUER, audience: DEFAULT_AUDIENCE, ttl: '7d' });
   return { name: 'ours', kind: 'ours', url: gateway.ready.url, headers: { authorization: `Bearer ${token}` }, gateway, node };
@@ -86,21 +88,29 @@ export async function startOurOpenGateway(node: BenchChild<NodeReady>): Promise<
 }
 
 /** The supergraph with the unsigned node's URLs: what the peers are given. */
-function peerSupergraph(node: BenchChild<NodeReady>): string {
+function peerSupergraph(node: BenchChild<NodeReady>): { dir: string; file: string } {
   const sdl = loadSdl('supergraph').replace(/registry:\/\/([a-z-]+)/g, (_, name: string) => node.ready.urls[name] ?? 'http://127.0.0.1:9/graphql');
-  const file = join(mkdtempSync(join(tmpdir(), 'bench-supergraph-')), 'supergraph.graphql');
-  writeFileSync(file, sdl);
-  return file;
+  const dir = mkdtempSync(join(tmpdir(), 'bench-supergraph-'));
+  writeFileSync(join(dir, 'supergraph.graphql'), sdl);
+  return { dir, file: join(dir, 'supergraph.graphql') };
+}
+
+/** The child's stop() also removes a temporary directory made for it. */
+function removingOnStop<T>(child: BenchChild<T>, dir: string): BenchChild<T> {
+  return { ...child, stop: () => child.stop().finally(() => rmSync(dir, { recursive: true, force: true })) };
 }
 
 export async function startPeers(node: BenchChild<NodeReady>): Promise<Target[]> {
   const supergraph = peerSupergraph(node);
   const peer = async (name: string, script: string, env: Record<string, string> = {}): Promise<Target> => {
-    const gateway = await startChild<{ url: string }>(join(peersDir(), 'peers', script), [], { ...process.env, BENCH_SUPERGRAPH: supergraph, ...env });
+    const gateway = await startChild<{ url: string }>(join(peersDir(), 'peers', script), [], { ...process.env, BENCH_SUPERGRAPH: supergraph.file, ...env });
     return { name, kind: 'peer', url: gateway.ready.url, headers: {}, gateway, node };
   };
+  const first = await peer('stock @apollo/gateway', 'apollo-gateway.js');
+  // Read by each peer as it starts; gone when the first one stops.
+  first.gateway = removingOnStop(first.gateway!, supergraph.dir);
   return [
-    await peer('stock @apollo/gateway', 'apollo-gateway.js'),
+    first,
     await peer('Hive Gateway (JS planner)', 'hive-gateway.js'),
     await peer('Hive Gateway + Rust planner', 'hive-gateway.js', { BENCH_PLANNER: 'rust' }),
   ];

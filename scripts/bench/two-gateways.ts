@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signRequest } from '../../lib/security/request-signer.js';
@@ -24,6 +24,7 @@ const run = randomBytes(4).toString('hex');
 const budget = 10;
 
 const stops: (() => Promise<void>)[] = [];
+const keyDir = mkdtempSync(join(tmpdir(), 'scaling-keys-'));
 try {
   await recreateDatabase(serverUrl, true, database);
   const secret = newSigningSecret();
@@ -38,7 +39,6 @@ try {
   stops.push(() => nodeC.stop());
 
   // Both gateways: the same key for callers, the same Redis, the same key prefix, a budget of 10 points a minute.
-  const keyDir = mkdtempSync(join(tmpdir(), 'scaling-keys-'));
   const limits = { redisUrl, keyPrefix: `scaling-demo-${run}`, subjectPoints: { [BENCH_SUBJECT]: budget }, subjectRate: { points: budget, windowSeconds: 60 } };
   const gatewayA: Target = await startOurGateway(nodeA, secret, { keyDir, limits });
   stops.push(() => gatewayA.gateway!.stop());
@@ -72,5 +72,6 @@ try {
   console.log(`same bytes replayed to replica C (no Redis, memory only): ${await deliver(nodeC)}`);
 } finally {
   for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  rmSync(keyDir, { recursive: true, force: true });
   await recreateDatabase(serverUrl, true, database, false).catch(() => undefined);
 }
