@@ -3,6 +3,7 @@ import { rootLogger, type Logger } from '../lib/logging/logger.js';
 import { nonceStoreFromEnv } from '../lib/security/nonce-store.js';
 import { SIGNING_SECRET_ENV, signingFromEnv, type SigningOptions } from '../lib/security/signing-secret.js';
 import type { NodeSubgraphName } from '../lib/schema/contract.js';
+import type { Caller } from '../lib/server/request-context.js';
 import { httpSiblingClient } from '../lib/subgraph/sibling-client.js';
 import type { NodeIdentity, SubgraphModule } from '../lib/subgraph/subgraph-module.js';
 import { startSubgraph, type RunningSubgraph } from '../lib/subgraph/subgraph-server.js';
@@ -34,6 +35,12 @@ export interface RegistryNodeOptions {
   signing?: SigningOptions;
   /** Where the node's lines go (default the root logger); tests pass one that collects them. */
   logger?: Logger;
+  /**
+   * `npm run bench` only: the peer gateways it measures cannot sign, so a second node over the same database
+   * runs unsigned and treats every request as this caller. No flag or environment variable sets it, it
+   * cannot be combined with a signing secret, and it is refused under NODE_ENV=production.
+   */
+  unsignedCallerForBenchmark?: Caller;
 }
 
 export interface RunningNode {
@@ -51,6 +58,9 @@ export interface RunningNode {
 export async function startRegistryNode(options: RegistryNodeOptions): Promise<RunningNode> {
   const urls: Partial<Record<NodeSubgraphName, string>> = { ...options.siblingUrls };
   const signing = options.signing ?? signingFromEnv();
+  if (options.unsignedCallerForBenchmark && (signing || process.env.NODE_ENV === 'production')) {
+    throw new Error('unsignedCallerForBenchmark is for npm run bench only: never with a signing secret or NODE_ENV=production');
+  }
   if (!signing) {
     // Without a secret any process that reaches a subgraph port could write: never so in production.
     if (process.env.NODE_ENV === 'production') throw new Error(`${SIGNING_SECRET_ENV} must be set in production (at least 32 bytes, hex or base64; e.g. openssl rand -hex 32)`);
@@ -73,6 +83,7 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
         port: options.ports?.[name] ?? 0,
         host: options.host,
         logger: options.logger,
+        unsignedCallerForBenchmark: options.unsignedCallerForBenchmark,
       });
       servers.push(server);
       byName.set(name, server);

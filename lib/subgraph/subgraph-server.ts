@@ -31,6 +31,8 @@ export interface SubgraphServerOptions {
   nonces?: NonceStore;
   /** The node's logger (default the root one); the subgraph logs through a child naming it. */
   logger?: Logger;
+  /** Benchmark only (see RegistryNodeOptions): every unsigned request acts as this caller. */
+  unsignedCallerForBenchmark?: Caller;
 }
 
 /** A readiness probe must answer promptly: a database slower than this counts as not ready. */
@@ -72,6 +74,7 @@ export async function startSubgraph<DB, L, R extends object>(
       verifyRequest: options.signing
         ? requestVerifier({ secret: options.signing.secret, nonces: options.nonces ?? memoryNonceStore() })
         : undefined,
+      authenticate: options.unsignedCallerForBenchmark && !options.signing ? async () => options.unsignedCallerForBenchmark! : undefined,
       log,
     },
     options.port ?? 0,
