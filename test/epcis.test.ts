@@ -139,9 +139,12 @@ describe(`EPCIS 2.0 (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, () =
       expect(((await passport.json()) as any).code).toBe(units[0]);
     });
 
-    it("reads a partner registry's unit through the same routing", async () => {
-      const { status, body } = await get(`unit=${partnerUnit}`, CUSTOMS);
+    it("reads a partner registry's unit through the same routing, in the audit log like any customs read", async () => {
+      const { status, headers, body } = await get(`unit=${partnerUnit}`, CUSTOMS);
       expect(status).toBe(200);
+      await fed.gateway.flushAudit();
+      const audit = await mutate(`query($f: AuditFilter) { auditLog(filter: $f) { edges { node { requestId operationName codes role country outcome } } } }`, { f: { role: 'customs', code: partnerUnit } });
+      expect(audit.auditLog.edges.map((e: any) => e.node)).toContainEqual(expect.objectContaining({ requestId: headers.get('x-request-id'), operationName: 'EpcisEvents', codes: [partnerUnit], country: 'DE' }));
       expect(epcisSchemaProblems(body)).toEqual([]);
       expect(eventsOf(body).map((e) => [e.eventID, e.bizStep])).toEqual([['urn:robot-registry:event:de-1', 'commissioning'], ['urn:robot-registry:event:de-2', 'urn:robot-registry:bizstep:deploying']]);
     });

@@ -9,7 +9,7 @@ import { mapCaptureDocument, MAX_CAPTURE_EVENTS, type LifecycleEventInput } from
 import { objectEventOf, queryDocument, type RegistryEvent } from './epcis-document.js';
 import { EPCIS_HEADERS, problem, problemOfGraphQLError, sendProblem, type EpcisProblem } from './epcis-problem.js';
 import { parseEventsQuery, type EventsQuery } from './epcis-query.js';
-import { epcisSchemaProblems } from './epcis-schema.js';
+import { epcisSchemaProblems, validator } from './epcis-schema.js';
 
 export interface EpcisRouteOptions {
   apollo: ApolloServer<LimitsContext>;
@@ -30,6 +30,7 @@ const MAX_BODY_BYTES = 2 * 1024 * 1024;
  * registries and the audit log apply exactly as on /graphql. For http-server's `routes` hook.
  */
 export function epcisRoutes(options: EpcisRouteOptions) {
+  validator(); // compiled once, before the first request: a missing vendor/ file fails start-up, not a capture
   return async function epcisRoute(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/epcis' && !url.pathname.startsWith('/epcis/')) return false;

@@ -17,7 +17,8 @@ const addFormats = addFormatsModule.default;
 
 let compiled: ValidateFunction | undefined;
 
-function validator(): ValidateFunction {
+/** Loads and compiles the schema now (the gateway calls it at start-up, so a missing file stops it there). */
+export function validator(): ValidateFunction {
   if (compiled) return compiled;
   const schema = JSON.parse(readFileSync(join(repoRoot(), SCHEMA_FILE), 'utf8')) as object;
   // strict: false because GS1's draft-07 schema uses keywords ajv's strict mode flags (e.g. unknown formats' siblings).
