@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { epcisSchemaProblems } from '../gateway/epcis/epcis-schema.js';
+import { EVENT_VOCABULARY } from '../gateway/epcis/epcis-vocabulary.js';
+import { LIFECYCLE_EVENT_TYPES } from '../subgraphs/lifecycle/state-machine.js';
 import { startFederation, type Caller, type Federation } from './support/federation.js';
 import { nodeQuery, seedNode } from './support/seed-node.js';
 
@@ -241,7 +244,8 @@ describe(`EPCIS 2.0 (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, () =
       const doc = document([
         objectEvent({ eventID: 'urn:uuid:6f1c7a52-0001-4b1e-9d3e-1a2b3c4d5e01', eventTime: '2026-03-01T09:00:00+08:00', epcList: [epc(unit)], action: 'ADD', bizStep: 'commissioning', disposition: 'active' }),
         objectEvent({ eventID: 'urn:uuid:6f1c7a52-0001-4b1e-9d3e-1a2b3c4d5e02', eventTime: '2026-03-02T09:00:00+08:00', epcList: [epc(unit)], bizStep: 'retail_selling', destinationList: [{ type: 'owning_party', destination: 'urn:robot-registry:owner:dealer:BJ-7' }] }),
-        objectEvent({ eventID: 'urn:uuid:6f1c7a52-0001-4b1e-9d3e-1a2b3c4d5e03', eventTime: '2026-03-03T09:00:00+08:00', epcList: [epc(unit)], bizStep: 'shipping', disposition: 'in_transit', destinationList: [{ type: 'location', destination: 'urn:robot-registry:country:FR' }], 'rr:note': 'by sea' }),
+        // The EPC as a person might type it: scheme and host in capitals, the code in display form, lower case.
+        objectEvent({ eventID: 'urn:uuid:6f1c7a52-0001-4b1e-9d3e-1a2b3c4d5e03', eventTime: '2026-03-03T09:00:00+08:00', epcList: [`${origin.toUpperCase()}/id/${[unit.slice(0, 2), unit.slice(2, 6), unit.slice(6, 12), unit.slice(12)].join('-').toLowerCase()}`], bizStep: 'shipping', disposition: 'in_transit', destinationList: [{ type: 'location', destination: 'urn:robot-registry:country:FR' }], 'rr:note': 'by sea' }),
       ]);
       expect(epcisSchemaProblems(doc)).toEqual([]);
       const first = await capture(doc);
@@ -256,6 +260,7 @@ describe(`EPCIS 2.0 (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, () =
       const { body } = await get(`unit=${unit}`);
       const read = eventsOf(body);
       expect(read.map((e) => e.eventID)).toEqual(doc.epcisBody.eventList.map((e: any) => e.eventID));
+      for (const e of read) expect(e.epcList).toEqual([epc(unit)]);
       expect(read[1].destinationList).toEqual([{ type: 'owning_party', destination: 'urn:robot-registry:owner:dealer:BJ-7' }]);
       expect(read[2]['rr:note']).toBe('by sea');
     });
@@ -347,5 +352,23 @@ describe(`EPCIS 2.0 (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, () =
       expect(await stateOf(otherUnit)).toEqual({ state: 'REGISTERED', events: { totalCount: 0 } });
       expect((await get(`unit=${partnerUnit}`)).body.epcisBody.queryResults.resultsBody.eventList).toHaveLength(2);
     });
+  });
+});
+
+describe('docs/epcis.md', () => {
+  it('prints the mapping table the code applies, one row per event type', () => {
+    const rows = readFileSync(new URL('../docs/epcis.md', import.meta.url), 'utf8')
+      .split('\n')
+      .filter((line) => /^\| `[A-Z_]+` \| `(ADD|OBSERVE)` \|/.test(line))
+      .map((line) => line.split('|').slice(1, 5).map((cell) => cell.trim()));
+    const documented = Object.fromEntries(rows.map(([type, action, bizStep, disposition]) => [
+      type!.replaceAll('`', ''),
+      { action: action!.replaceAll('`', ''), bizStep: bizStep!.replaceAll('`', ''), disposition: /^`([a-z_]+)`/.exec(disposition!)?.[1] },
+    ]));
+    expect(Object.keys(documented).sort()).toEqual([...LIFECYCLE_EVENT_TYPES].sort());
+    for (const type of LIFECYCLE_EVENT_TYPES) {
+      const { action, bizStep, disposition } = EVENT_VOCABULARY[type];
+      expect(documented[type], type).toEqual({ action, bizStep, disposition });
+    }
   });
 });

@@ -21,19 +21,29 @@ export function epcOfUnit(publicUrl: string, code: string): string {
 
 /**
  * The canonical code an EPC names, or why it names none. Only this registry's own form is accepted:
- * `<PUBLIC_URL>/id/<code>` (the code in any written form the resolver accepts).
+ * `<PUBLIC_URL>/id/<code>` (the code in any written form the resolver accepts). Compared as URLs, so the
+ * scheme's and host's case and a default port do not matter.
  */
 export function unitOfEpc(publicUrl: string, epc: string): { code: string } | { problem: string } {
-  const prefix = `${publicUrl}${ID_PATH}`;
-  if (!epc.startsWith(prefix)) return { problem: `EPC ${JSON.stringify(epc.slice(0, 200))} is not a unit of this registry: units are written ${prefix}<code>` };
+  const shown = JSON.stringify(epc.slice(0, 200));
+  const notOurs = { problem: `EPC ${shown} is not a unit of this registry: units are written ${publicUrl}${ID_PATH}<code>` };
+  let url: URL;
+  try {
+    url = new URL(epc);
+  } catch {
+    return notOurs;
+  }
+  const base = new URL(publicUrl);
+  const prefix = `${base.pathname.replace(/\/$/, '')}${ID_PATH}`;
+  if (url.origin !== base.origin || !url.pathname.startsWith(prefix) || url.search || url.hash || url.username || url.password) return notOurs;
   let written: string;
   try {
-    written = decodeURIComponent(epc.slice(prefix.length));
+    written = decodeURIComponent(url.pathname.slice(prefix.length));
   } catch {
-    return { problem: `EPC ${JSON.stringify(epc.slice(0, 200))}: the code is not valid percent-encoding` };
+    return { problem: `EPC ${shown}: the code is not valid percent-encoding` };
   }
   const parsed = parseCode(written);
-  if (!parsed.canonical) return { problem: `EPC ${JSON.stringify(epc.slice(0, 200))}: ${parsed.problems.map((p) => p.message).join('; ')}` };
+  if (!parsed.canonical) return { problem: `EPC ${shown}: ${parsed.problems.map((p) => p.message).join('; ')}` };
   return { code: parsed.canonical };
 }
 
