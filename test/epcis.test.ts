@@ -163,6 +163,7 @@ describe(`EPCIS 2.0 (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, () =
       expect(await types(`${unit}&EQ_bizStep=shipping|receiving`)).toEqual(['EXPORTED', 'IMPORTED']);
       expect(await types(`${unit}&EQ_bizStep=${encodeURIComponent('https://ref.gs1.org/cbv/BizStep-repairing')}`)).toEqual(['REPAIRED']);
       expect(await types(`${unit}&EQ_disposition=stolen`)).toEqual(['REPORTED_STOLEN']);
+      expect(await types(`${unit}&EQ_disposition=cbv:Disp-destroyed`)).toEqual(['SCRAPPED']);
       expect(await types(`${unit}&EQ_action=ADD`)).toEqual(['MANUFACTURED']);
       expect(await types(`${unit}&EQ_bizStep=stocking`)).toEqual([]);
       expect(await types(`${unit}&eventType=AggregationEvent`)).toEqual([]);
@@ -219,6 +220,10 @@ describe(`EPCIS 2.0 (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, () =
       expect(missing.body).toMatchObject({ type: 'epcisException:NoSuchResourceException', code: 'NOT_REGISTERED' });
       const wrongMethod = await fetch(`${origin}/epcis/events?unit=${units[0]}`, { method: 'POST', headers: await fed.headers() });
       expect(wrongMethod.status).toBe(405);
+      expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD');
+      const nowhere = await fetch(`${origin}/epcis/queries`, { headers: await fed.headers() });
+      expect(nowhere.status).toBe(404);
+      expect(((await nowhere.json()) as any).type).toBe('epcisException:NoSuchResourceException');
     });
 
     it('applies the access policy: events are for signed-in readers, owners for the authority and the maker', async () => {
@@ -305,6 +310,8 @@ describe(`EPCIS 2.0 (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, () =
         [{ eventID: 'urn:uuid:bad-2', eventTime: '2026-05-02T08:00:00Z', epcList: [epc(unit)], bizStep: 'repairing', readPoint: { id: 'urn:epc:id:sgln:0614141.07346.1234' } }, 'readPoint', 400],
         [{ eventID: 'urn:uuid:bad-2', eventTime: '2026-05-02T08:00:00Z', epcList: [epc(unit)], bizStep: 'shipping', disposition: 'destroyed' }, 'disposition', 400],
         [{ eventID: 'urn:uuid:bad-2', eventTime: '2026-05-02T08:00:00Z', epcList: [epc(unit)], bizStep: 'retail_selling', destinationList: [{ type: 'owning_party', destination: 'https://example.org/people/zhang' }] }, 'destinationList[0]', 400],
+        // Our form, but no unit of ours: recordEvents' UNKNOWN_UNIT, named by event.
+        [{ eventID: 'urn:uuid:bad-2', eventTime: '2026-05-02T08:00:00Z', epcList: [epc(`${MODEL}99999999999999999`)], bizStep: 'repairing' }, '', 400],
         // Maps, but the lifecycle rules refuse it (RECOVERED of a unit that is not stolen).
         [{ eventID: 'urn:uuid:bad-2', eventTime: '2026-05-02T08:00:00Z', epcList: [epc(unit)], bizStep: 'urn:robot-registry:bizstep:recovering' }, '', 409],
       ];

@@ -30,8 +30,10 @@ const TITLES: Record<string, string> = {
   ImplementationException: 'the registry could not answer',
 };
 
-export function problem(exception: keyof typeof TITLES | string, status: number, code: string, detail: string, more: Partial<EpcisProblem> = {}): EpcisProblem {
-  return { type: `epcisException:${exception}`, title: TITLES[exception] ?? exception, status, detail, code, ...more };
+/** `exception` is one of the binding's names; a refusal the binding has no name for (405) is `about:blank` (RFC 7807). */
+export function problem(exception: string, status: number, code: string, detail: string, more: Partial<EpcisProblem> = {}): EpcisProblem {
+  const title = TITLES[exception];
+  return { type: title ? `epcisException:${exception}` : 'about:blank', title: title ?? exception, status, detail, code, ...more };
 }
 
 export function sendProblem(res: ServerResponse, value: EpcisProblem, headers: Record<string, string> = {}): void {

@@ -41,7 +41,7 @@ export function epcisRoutes(options: EpcisRouteOptions) {
     }
     const allowed = route === 'events' ? ['GET', 'HEAD'] : ['POST'];
     if (!allowed.includes(req.method ?? '')) {
-      sendProblem(res, problem('MethodNotAllowed', 405, 'METHOD_NOT_ALLOWED', `/epcis/${route} answers ${allowed.join(' and ')} only`), { allow: allowed.join(', ') });
+      sendProblem(res, problem('method not allowed', 405, 'METHOD_NOT_ALLOWED', `/epcis/${route} answers ${allowed.join(' and ')} only`), { allow: allowed.join(', ') });
       return true;
     }
     const context: LimitsContext = { ...requestContextFromHeaders(req.headers, options.log), clientAddress: req.socket.remoteAddress };

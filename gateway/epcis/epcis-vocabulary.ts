@@ -43,9 +43,12 @@ export const EVENT_VOCABULARY: Record<LifecycleEventType, EventVocabulary> = {
 
 export const EVENT_TYPES = Object.keys(EVENT_VOCABULARY) as LifecycleEventType[];
 
-// CBV 2.0 values may be written bare (the JSON-LD context expands them) or as full URIs in either of
-// CBV's namespaces; all three name the same value.
-const CBV_PREFIXES = { bizStep: ['https://ref.gs1.org/cbv/BizStep-', 'urn:epcglobal:cbv:bizstep:'], disposition: ['https://ref.gs1.org/cbv/Disp-', 'urn:epcglobal:cbv:disp:'] };
+// CBV 2.0 values may be written bare (the JSON-LD context expands them), as the standard context's CURIE
+// (`cbv:BizStep-shipping`) or as full URIs in either of CBV's namespaces; all name the same value.
+const CBV_PREFIXES = {
+  bizStep: ['https://ref.gs1.org/cbv/BizStep-', 'urn:epcglobal:cbv:bizstep:', 'cbv:BizStep-'],
+  disposition: ['https://ref.gs1.org/cbv/Disp-', 'urn:epcglobal:cbv:disp:', 'cbv:Disp-'],
+};
 
 /** A bizStep or disposition as written → its bare CBV word, or the URI unchanged when it is not CBV's. */
 export function bareVocabulary(kind: 'bizStep' | 'disposition', value: string): string {
