@@ -19,6 +19,8 @@ COPY --from=build /app/dist dist
 COPY package.json ./
 COPY schema schema
 COPY config config
+# GS1's EPCIS 2.0 JSON schema: POST /epcis/capture validates against it at run time.
+COPY vendor vendor
 # Production: the subgraphs refuse to start without NODE_SIGNING_SECRET, the gateway without JWKS_FILE or
 # JWKS_URL, JWT_ISSUER and JWT_AUDIENCE (docs/directory.md, "Running with docker compose").
 # Entry points: dist/scripts/registry-node.js [--only <subgraph|audit>] (the only one that opens the database),

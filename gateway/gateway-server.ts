@@ -16,6 +16,7 @@ import { requestMetricsPlugin } from '../lib/metrics/request-metrics.js';
 import type { RequestContext } from '../lib/server/request-context.js';
 import { directorySubgraphSchema } from './directory/directory-subgraph.js';
 import { DirectoryStore, type StoreOptions } from './directory/directory-store.js';
+import { epcisRoutes } from './epcis/epcis-route.js';
 import type { Identity } from './identity/identity-from-env.js';
 import { graphiqlPage } from './graphiql/graphiql-page.js';
 import { limitsConfigFromEnv, type LimitsConfig } from './limits/limits-config.js';
@@ -116,6 +117,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
   const configuredUrl = options.publicUrl ?? (process.env.PUBLIC_URL?.trim() || undefined);
   let publicUrl = configuredUrl ? publicBaseUrl(configuredUrl) : '';
   const passport = passportRoutes({ apollo, log, publicUrl: () => publicUrl });
+  const epcis = epcisRoutes({ apollo, log, publicUrl: () => publicUrl, authenticate: options.identity?.authenticate });
   const stopWatching = options.directoryFile ? store.watchFile(options.directoryFile) : () => undefined;
   const probe = setInterval(() => void probeAll(), options.probeIntervalMs ?? 15_000);
   probe.unref();
@@ -139,8 +141,8 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
       },
       landingPage: page.html,
       landingPageHeaders: page.headers,
-      // Passport pages claim only /id/...; GraphiQL's bundle only the files its manifest names.
-      routes: async (req, res) => (await passport(req, res)) || page.serveAsset(req, res),
+      // Passport pages claim only /id/...; EPCIS only /epcis/...; GraphiQL's bundle only the files its manifest names.
+      routes: async (req, res) => (await passport(req, res)) || (await epcis(req, res)) || page.serveAsset(req, res),
       log,
       authenticate: options.identity?.authenticate,
       // Only the gateway sets internal headers: a client's copies are dropped before anything reads them.

@@ -209,6 +209,7 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toContain('npm run build');
     expect(dockerfile).toMatch(/COPY schema schema/);
     expect(dockerfile).toMatch(/COPY config config/);
+    expect(dockerfile).toMatch(/COPY vendor vendor/); // GS1's EPCIS schema, read by capture at run time
     expect(source('tsconfig.build.json')).toContain('"scripts"');
     // The image's default command is an entry point that exists.
     const cmd = JSON.parse(/^CMD (.+)$/m.exec(dockerfile)![1]!) as string[];
