@@ -1,20 +1,20 @@
 import type { ApolloServer } from '@apollo/server';
-import { formatCode, normaliseCode } from '../../lib/identity-code/identity-code.js';
+import { formatCode } from '../../lib/identity-code/identity-code.js';
 import type { LimitsContext } from '../limits/limits-plugin.js';
 
 /**
  * What a passport shows, gathered by one operation of the gateway's own schema run as an anonymous
  * caller: the same limits, rate budget and access policy as any anonymous POST /graphql, so the page can
  * never show a field the public may not read. This shape is also the JSON view (passport-json.ts).
- *
- * When the contract gains `Verification.canonical`, `answeredBy` and structured reason references, only
- * PASSPORT_OPERATION and `factsFrom` below change: `canonical` replaces parseCode's, `answeredBy`
- * replaces the `registry(country:)` lookup, and reasons carry their `recall`/`registry` as given.
+ * `parseCode` gives the problems with their positions; `verify` the canonical code, the verdict and the
+ * registry that was asked for the facts (`answeredBy`, contract 1.1).
  */
 export const PASSPORT_OPERATION = /* GraphQL */ `
-  query Passport($code: String!, $country: ID!) {
-    parse: parseCode(code: $code) { canonical display problems { kind message position } }
+  query Passport($code: String!) {
+    parse: parseCode(code: $code) { problems { kind message position } }
     verify(code: $code) {
+      canonical
+      answeredBy { country name reachable }
       verdict
       checkedAt
       reasons { code severity message }
@@ -26,7 +26,6 @@ export const PASSPORT_OPERATION = /* GraphQL */ `
         openRecalls { code }
       }
     }
-    registry(country: $country) { country name reachable }
   }
 `;
 
@@ -84,7 +83,7 @@ export async function loadPassport(apollo: ApolloServer<LimitsContext>, input: s
   // Anonymous whatever the request carried: the passport is the public view (signed-in roles use the API).
   const contextValue: LimitsContext = { ...context, caller: null };
   const response = await apollo.executeOperation(
-    { query: PASSPORT_OPERATION, operationName: 'Passport', variables: { code: input, country: countryOf(input) } },
+    { query: PASSPORT_OPERATION, operationName: 'Passport', variables: { code: input } },
     { contextValue },
   );
   const result = response.body.kind === 'single' ? response.body.singleResult : null;
@@ -94,8 +93,10 @@ export async function loadPassport(apollo: ApolloServer<LimitsContext>, input: s
 }
 
 interface PassportData {
-  parse: { canonical: string | null; display: string | null; problems: PassportFacts['problems'] } | null;
+  parse: { problems: PassportFacts['problems'] } | null;
   verify: {
+    canonical: string | null;
+    answeredBy: PassportFacts['answeredBy'];
     verdict: Verdict;
     checkedAt: string;
     reasons: PassportFacts['reasons'];
@@ -106,7 +107,6 @@ interface PassportData {
       openRecalls: { code: string }[] | null;
     }) | null;
   } | null;
-  registry: PassportFacts['answeredBy'];
 }
 
 function factsFrom(input: string, data: PassportData): PassportFacts {
@@ -116,8 +116,8 @@ function factsFrom(input: string, data: PassportData): PassportFacts {
   const recalls = (unit?.recalls ?? []).map(
     (r): PassportRecall => ({ ...r, status: r.closedAt ? 'CLOSED' : open.has(r.code) ? 'OPEN' : 'REMEDIED' }),
   );
-  // parseCode knows the directory: an unknown country has no canonical there, but the code is well-formed.
-  const code = parse.canonical ?? (parse.problems.every((p) => p.kind === 'UNKNOWN_COUNTRY') ? normaliseCode(input) : null);
+  // Null only when malformed: a code of a country no registry serves is well-formed (answeredBy is null then).
+  const code = verify.canonical;
   return {
     input,
     code,
@@ -129,8 +129,7 @@ function factsFrom(input: string, data: PassportData): PassportFacts {
       ? { code: unit.code, display: unit.display, serial: unit.serial, state: unit.state, registeredAt: unit.registeredAt, model: unit.model ?? null, enterprise: unit.enterprise ?? null }
       : null,
     recalls,
-    // A malformed code is judged by the gateway alone: no registry was asked.
-    answeredBy: code ? (data.registry ?? null) : null,
+    answeredBy: verify.answeredBy ?? null,
     checkedAt: verify.checkedAt,
   };
 }
@@ -162,10 +161,4 @@ function refusalOf(response: OperationResponse): PassportAnswer & { ok: false } 
     message: error?.message ?? 'the registry could not answer',
     retryAfter: response.http.headers.get('retry-after') ?? undefined,
   };
-}
-
-/** The country segment to look the registry up by; '' (no registry) when it is not two code characters. */
-function countryOf(input: string): string {
-  const country = normaliseCode(input).slice(0, 2);
-  return /^[0-9A-Z]{2}$/.test(country) ? country : '';
 }
