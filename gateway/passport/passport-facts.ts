@@ -16,6 +16,7 @@ export const PASSPORT_OPERATION = /* GraphQL */ `
     parse: parseCode(code: $code) { canonical display problems { kind message position } }
     verify(code: $code) {
       verdict
+      receipt
       checkedAt
       reasons { code severity message }
       unit {
@@ -51,6 +52,8 @@ export interface PassportFacts {
   /** The registry that owns the code's country; null when no registry in the directory does. */
   answeredBy: { country: string; name: string; reachable: boolean } | null;
   checkedAt: string;
+  /** The signed receipt of this verdict (docs/receipts.md); null when the gateway issues none. */
+  receipt: string | null;
 }
 
 export interface PassportUnit {
@@ -98,6 +101,7 @@ interface PassportData {
   verify: {
     verdict: Verdict;
     checkedAt: string;
+    receipt?: string | null;
     reasons: PassportFacts['reasons'];
     unit: (Omit<PassportUnit, 'model' | 'enterprise'> & {
       model: PassportUnit['model'];
@@ -132,6 +136,7 @@ function factsFrom(input: string, data: PassportData): PassportFacts {
     // A malformed code is judged by the gateway alone: no registry was asked.
     answeredBy: code ? (data.registry ?? null) : null,
     checkedAt: verify.checkedAt,
+    receipt: verify.receipt ?? null,
   };
 }
 
