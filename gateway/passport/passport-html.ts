@@ -64,10 +64,11 @@ ${timeline(facts)}
  * officer to keep and check offline (docs/receipts.md).
  */
 function receiptSection(facts: PassportFacts, svg: string | null): Markup | '' {
-  if (!facts.receipt) return '';
+  // A malformed code names no robot: its receipt is in the JSON view only, as the label's QR code is absent.
+  if (!facts.receipt || !facts.code) return '';
   const unknown = facts.verdict === 'UNKNOWN' ? html` An UNKNOWN receipt attests only that the facts could not be obtained.` : '';
   return html`<details class="receipt"><summary>Signed receipt of this verdict</summary>
-  ${svg ? html`<figure class="qr">${trusted(svg.replace('<svg ', `<svg role="img" aria-label="QR code of the signed receipt" `))}</figure>` : html`<p>Too long for a QR code: take it from this page's JSON view.</p>`}
+  ${svg ? html`<figure class="receipt-qr">${trusted(svg.replace('<svg ', `<svg role="img" aria-label="QR code of the signed receipt" `))}</figure>` : html`<p>Too long for a QR code: take it from this page's JSON view.</p>`}
   <p class="hint">Signed by this registry; check it offline with <code>npm run receipt -- verify &lt;receipt&gt; --keys jwks.json</code> (keys at /.well-known/jwks.json).${unknown}</p>
   <p class="jws">${facts.receipt}</p>
 </details>`;
@@ -212,7 +213,7 @@ dt{color:#555}dd{margin:0}
 .qr{text-align:center}
 .qr svg{width:100%;max-width:12rem;height:auto}
 .qr figcaption{font-size:.75rem;overflow-wrap:anywhere;color:#555}
-.receipt{margin:.8rem 0}.receipt .jws{font:.7rem ui-monospace,monospace;overflow-wrap:anywhere;color:#555}
+.receipt{margin:.8rem 0}.receipt-qr{text-align:center}.receipt-qr svg{width:100%;max-width:20rem;height:auto}.receipt .jws{font:.7rem ui-monospace,monospace;overflow-wrap:anywhere;color:#555}
 .marked{font:1.2rem ui-monospace,"DejaVu Sans Mono",monospace;overflow-wrap:anywhere;line-height:2.2}
 .marked mark{background:#b3261e;color:#fff;padding:0 .1em;border-radius:.2em;position:relative}
 .marked sub{font-size:.6em;margin-left:.1em}
