@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDirectory, DirectoryError } from '../gateway/directory/registry-directory.js';
 import { signToken } from '../gateway/identity/development-key.js';
 import { verifyReceipt, type ReceiptClaims } from '../gateway/receipts/receipt-format.js';
-import { ReceiptIssuer } from '../gateway/receipts/receipt-issuer.js';
-import { loadReceiptKeyFile, publicJwks, rotateReceiptKeys } from '../gateway/receipts/receipt-keys.js';
+import { ReceiptIssuer, receiptTtlFromEnv } from '../gateway/receipts/receipt-issuer.js';
+import { loadReceiptKeyFile, publicJwks, receiptKeysFromEnv, rotateReceiptKeys } from '../gateway/receipts/receipt-keys.js';
 import { repoRoot } from '../lib/schema/contract.js';
 import { RECEIPT_EXIT } from '../scripts/receipt.js';
 import { startFederation, type Federation } from './support/federation.js';
@@ -55,6 +55,8 @@ describe('signed verification receipts', () => {
   };
 
   beforeAll(async () => {
+    // The command runs compiled, as users run it (incremental: a second when dist/ is current).
+    await promisify(execFile)(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'tsconfig.build.json'], { cwd: root });
     dir = mkdtempSync(join(tmpdir(), 'receipts-'));
     keyFile = join(dir, 'keys.json');
     await rotateReceiptKeys(keyFile);
@@ -193,11 +195,53 @@ describe('signed verification receipts', () => {
     expect(page).toContain('aria-label="QR code of the signed receipt"');
   });
 
+  it("bundles partners' keys from the directory, each bound to its registry", async () => {
+    const dePrivate = join(dir, 'de-private.json');
+    await rotateReceiptKeys(dePrivate);
+    const deRing = await loadReceiptKeyFile(dePrivate);
+    const directoryFile = join(dir, 'directory.json');
+    const [home, partner] = fed.directoryInput.registries;
+    writeFileSync(directoryFile, JSON.stringify({ registries: [home, { ...partner, receiptKeys: publicJwks(deRing) }] }));
+    const bundleFile = join(dir, 'bundle.json');
+    const made = await run(['keys', '--url', fed.gateway.url, '--directory', directoryFile, '--out', bundleFile]);
+    expect(made.code, made.stderr).toBe(0);
+    const bundle = JSON.parse(readFileSync(bundleFile, 'utf8')) as JSONWebKeySet;
+    expect(bundle.keys.map((k) => [k.kid, (k as { reg?: string }).reg])).toEqual([[jwks.keys[0]!.kid, 'CN'], [deRing.kid, 'DE']]);
+    const subject = { code: de[0]!, canonical: de[0]!, verdict: 'ADMIT' as const, reasons: [], answeredBy: { country: 'DE', name: 'German registry' } };
+    const asDe = await new ReceiptIssuer(deRing, () => ({ country: 'DE', name: 'German registry', url: 'https://de.example' })).issue(subject);
+    const posingAsCn = await new ReceiptIssuer(deRing, () => ({ country: 'CN', name: 'China registry', url: 'https://cn.example' })).issue(subject);
+    expect((await run(['verify', asDe, '--keys', bundleFile])).code).toBe(0);
+    expect((await run(['verify', posingAsCn, '--keys', bundleFile])).code).toBe(RECEIPT_EXIT['wrong-registry']);
+  });
+
   it('a directory entry may name its receipt keys: a URL or public keys, never a private one', () => {
     const entry = (receiptKeys: unknown) => ({ registries: [{ ...fed.directoryInput.registries[0], receiptKeys }] });
     expect(buildDirectory(entry('https://de.example/.well-known/jwks.json')).home.receiptKeys).toEqual({ url: 'https://de.example/.well-known/jwks.json' });
     expect(buildDirectory(entry(jwks)).home.receiptKeys).toEqual({ keys: jwks.keys });
     expect(() => buildDirectory(entry({ keys: [{ ...jwks.keys[0], d: 'secret' }] }))).toThrow(/holds a private key/);
     expect(() => buildDirectory(entry('ftp://x'))).toThrow(DirectoryError);
+  });
+});
+
+describe('receipt configuration', () => {
+  it('keeps receipt keys apart from login keys, and says when a gateway issues none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'receipt-env-'));
+    try {
+      const login = join(dir, 'login-jwks.json');
+      await rotateReceiptKeys(login);
+      await expect(receiptKeysFromEnv({ dataDir: dir, env: { JWKS_FILE: login, RECEIPT_KEY_FILE: login } })).rejects.toThrow(/holds login keys/);
+      await expect(receiptKeysFromEnv({ dataDir: dir, env: { RECEIPT_KEY_FILE: join(dir, 'dev-keys', 'jwks.json') } })).rejects.toThrow(/holds login keys/);
+      expect(await receiptKeysFromEnv({ dataDir: dir, env: { NODE_ENV: 'production' } })).toBeNull();
+      const dev = await receiptKeysFromEnv({ dataDir: dir, env: {} });
+      expect(dev!.source).toContain(join(dir, 'receipt-keys', 'keys.json'));
+      expect((await receiptKeysFromEnv({ dataDir: dir, env: {} }))!.kid).toBe(dev!.kid); // kept across restarts
+      await expect(receiptKeysFromEnv({ dataDir: dir, env: { RECEIPT_KEY: JSON.stringify({ keys: [{ kty: 'OKP', kid: 'x' }] }) } })).rejects.toThrow(/no private key/);
+      const none = new ReceiptIssuer(null, () => ({ country: 'CN', name: 'CN', url: 'http://x' }));
+      await expect(none.issue({ code: 'X', canonical: null, verdict: 'REFUSE', reasons: [], answeredBy: null })).rejects.toMatchObject({ extensions: { code: 'RECEIPTS_DISABLED' } });
+      expect(receiptTtlFromEnv({ RECEIPT_TTL: '12h' })).toBe(43_200);
+      expect(() => receiptTtlFromEnv({ RECEIPT_TTL: 'soon' })).toThrow(/RECEIPT_TTL/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
