@@ -174,9 +174,9 @@ async function fetchJwks(url: string): Promise<JSONWebKeySet> {
 }
 
 async function ownKeys(dataDir: string, env: NodeJS.ProcessEnv): Promise<JSONWebKeySet> {
-  const ring = await receiptKeysFromEnv({ dataDir, env: { ...env, NODE_ENV: undefined } });
-  const country = env.COUNTRY?.trim() || 'CN';
-  return publicJwks(ring!, country);
+  const ring = await receiptKeysFromEnv({ dataDir, env });
+  if (!ring) throw new Error('this registry has no receipt key (set RECEIPT_KEY_FILE or RECEIPT_KEY), or give --url <gateway>');
+  return publicJwks(ring, env.COUNTRY?.trim() || 'CN');
 }
 
 /** Every directory entry's receiptKeys, each key bound (`reg`) to the entry's first country. */
