@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeJwt, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import jsQRModule from 'jsqr';
+import { PNG } from 'pngjs';
+import QRCode from 'qrcode';
+import { RECEIPT_QR_OPTIONS } from '../gateway/passport/passport-qr.js';
 import { buildDirectory, DirectoryError } from '../gateway/directory/registry-directory.js';
 import { signToken } from '../gateway/identity/development-key.js';
 import { verifyReceipt, type ReceiptClaims } from '../gateway/receipts/receipt-format.js';
@@ -20,6 +24,8 @@ import { seedNode } from './support/seed-node.js';
  * publishes, refused when altered, expired, of another key or used as a login token; the CLI as a user
  * runs it (compiled, like test/check.test.ts).
  */
+// jsqr is a CommonJS bundle whose types declare an ES default export; Node hands over module.exports.
+const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
 const root = repoRoot();
 const cli = join(root, 'dist/scripts/receipt.js');
 const run = (args: string[]) =>
@@ -193,6 +199,9 @@ describe('signed verification receipts', () => {
     expect(await verifyReceipt(json.receipt, jwks)).toMatchObject({ ok: true, claims: { vd: json.verdict, sub: cn[0] } });
     const page = await (await fetch(new URL(`/id/${cn[0]}`, fed.gateway.url), { headers: { accept: 'text/html' } })).text();
     expect(page).toContain('aria-label="QR code of the signed receipt"');
+    // The receipt's QR code, drawn as the page draws it, reads back as the receipt itself.
+    const png = PNG.sync.read(await QRCode.toBuffer(json.receipt, { ...RECEIPT_QR_OPTIONS, type: 'png', scale: 4 }));
+    expect(jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data).toBe(json.receipt);
   });
 
   it("bundles partners' keys from the directory, each bound to its registry", async () => {

@@ -18,9 +18,11 @@ export function qrPng(url: string): Promise<Buffer> {
  * it is byte mode: level L holds 2,953 bytes at version 40; an EdDSA receipt is about 700. Shown on a
  * screen, not printed on a label, so L's lighter error correction is enough.
  */
+export const RECEIPT_QR_OPTIONS = { errorCorrectionLevel: 'L', margin: 4 } as const;
+
 export async function receiptQrSvg(receipt: string): Promise<string | null> {
   try {
-    return await QRCode.toString(receipt, { errorCorrectionLevel: 'L', margin: 4, type: 'svg' });
+    return await QRCode.toString(receipt, { ...RECEIPT_QR_OPTIONS, type: 'svg' });
   } catch {
     return null;
   }
