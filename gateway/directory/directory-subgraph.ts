@@ -8,6 +8,7 @@ import { DateTime } from '../../lib/subgraph/scalars.js';
 import { judge, type Reason, type VerificationFacts } from '../verdict/verdict.js';
 import { countVerdict } from '../../lib/metrics/registry-metrics.js';
 import type { RegistryDirectory, RegistryEntry } from './registry-directory.js';
+import type { ReceiptHook } from '../receipts/receipt-hook.js';
 
 interface RegistryView {
   country: string;
@@ -28,18 +29,18 @@ const RECALL_CODE = /^[0-9A-Z]{12}R[0-9]{4}$/;
  * The subgraph the gateway serves itself: the directory (registries, registry), parseCode, and the
  * customs verdict, which it computes from facts the owning registry's subgraphs report (@requires).
  */
-export function directorySubgraphSchema(directory: () => RegistryDirectory, reachable: (entry: RegistryEntry) => boolean): GraphQLSchema {
+export function directorySubgraphSchema(directory: () => RegistryDirectory, reachable: (entry: RegistryEntry) => boolean, receipts?: ReceiptHook): GraphQLSchema {
   const view = (country: string): RegistryView | null => {
     const entry = directory().registryFor(country);
     return entry ? { country, entry } : null;
   };
   const parseAgainstDirectory = (code: string): ParsedCode =>
     parseCode(code, { isKnownCountry: (c) => directory().registryFor(c) !== undefined });
-  const startVerification = (input: string): VerificationSource => ({
-    code: parseCode(input).canonical ?? input,
-    input,
-    checkedAt: new Date(),
-  });
+  const startVerification = (input: string, context?: unknown): VerificationSource => {
+    const code = parseCode(input).canonical ?? input;
+    receipts?.noteInput(context, code, input);
+    return { code, input, checkedAt: new Date() };
+  };
   /** The registry that owns a well-formed code's country segment; null for a malformed or unserved code. */
   const ownerOf = (code: string): RegistryView | null => {
     const canonical = parseCode(code).canonical;
@@ -53,12 +54,12 @@ export function directorySubgraphSchema(directory: () => RegistryDirectory, reac
       },
       registry: (_: unknown, { country }: { country: string }) => view(country.trim().toUpperCase()),
       registries: () => directory().registries.flatMap((entry) => entry.countries.map((country) => ({ country, entry }))),
-      verify: (_: unknown, { code }: { code: string }) => startVerification(code),
-      verifyMany(_: unknown, { codes }: { codes: string[] }) {
+      verify: (_: unknown, { code }: { code: string }, context: unknown) => startVerification(code, context),
+      verifyMany(_: unknown, { codes }: { codes: string[] }, context: unknown) {
         if (codes.length > MAX_VERIFY_CODES) {
           throw registryError('LIMIT_EXCEEDED', `verifyMany takes at most ${MAX_VERIFY_CODES} codes, got ${codes.length}`, { max: MAX_VERIFY_CODES });
         }
-        return codes.map(startVerification);
+        return codes.map((code) => startVerification(code, context));
       },
       recall(_: unknown, { code }: { code: string }) {
         const canonical = normaliseCode(code);
@@ -93,6 +94,14 @@ export function directorySubgraphSchema(directory: () => RegistryDirectory, reac
       input: (v: VerificationSource) => v.input ?? v.code,
       canonical: (v: VerificationSource) => parseCode(v.code).canonical,
       answeredBy: (v: VerificationSource) => ownerOf(v.code),
+      // A signed receipt of this judgement (gateway/receipts), only when asked for.
+      receipt(v: JudgedVerification, _: unknown, context: unknown) {
+        if (!receipts) return null;
+        const { verdict, reasons } = v.judgement ?? judgement(v);
+        const owner = ownerOf(v.code);
+        const answeredBy = owner ? { country: owner.country, name: owner.entry.name } : null;
+        return receipts.issue({ code: v.code, canonical: parseCode(v.code).canonical, verdict, reasons, answeredBy }, context);
+      },
     },
     VerificationReason: {
       recalls: (r: Reason) => r.recalls ?? null,

@@ -2,6 +2,7 @@ import { decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from '
 import { HttpRefusal, unauthenticated } from '../../lib/server/http-refusal.js';
 import type { Caller } from '../../lib/server/request-context.js';
 import { callerFromClaims, isProblem } from './caller-claims.js';
+import { looksLikeReceipt, RECEIPT_TYPE } from '../receipts/receipt-format.js';
 
 /** Asymmetric algorithms only: a shared-secret (HS*) or unsigned (`none`) token is refused by name. */
 export const JWT_ALGORITHMS = ['EdDSA', 'Ed25519', 'ES256', 'ES384', 'RS256', 'PS256'];
@@ -20,6 +21,10 @@ export type JwtVerifier = (token: string) => Promise<Caller>;
 /** Verifies a bearer JWT (signature, issuer, audience, expiry) and returns its caller, or throws a 401. */
 export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   return async (token) => {
+    // A receipt is signed by another key and would fail anyway; say what it is so the mistake is obvious.
+    if (looksLikeReceipt(token)) {
+      throw unauthenticated(`bearer token refused: it is a verification receipt (typ "${RECEIPT_TYPE}"), not a login token; check it with npm run receipt -- verify`);
+    }
     let payload;
     try {
       ({ payload } = await jwtVerify(token, options.keys, {
