@@ -26,6 +26,7 @@ import { ExtensionDataSource } from './routing/extension-data-source.js';
 import { homeReadiness } from './routing/home-readiness.js';
 import { RegistryClient } from './routing/registry-client.js';
 import { RoutingDataSource } from './routing/routing-data-source.js';
+import { verdictFacts } from './verdict/verdict-facts.js';
 
 export interface GatewayOptions {
   /** The registry directory (docs/directory.md), as parsed JSON, or a store already built from one. */
@@ -57,7 +58,7 @@ export async function createGateway(options: GatewayOptions) {
   store.onChange((next) => client.install(next));
   store.servesNow = (name) => client.serves(name);
   const directory = () => store.directory;
-  const directorySchema = directorySubgraphSchema(directory, (entry) => client.healthOf(entry).reachable);
+  const directorySchema = directorySubgraphSchema(directory, (entry) => client.healthOf(entry).reachable, verdictFacts(directory, client));
   // @apollo/gateway otherwise sends usage metrics to Apollo and probes cloud metadata endpoints at
   // start-up; a registry behind a customs firewall must make no call it was not configured to make.
   // APOLLO_TELEMETRY_DISABLED=0 turns it back on.

@@ -6,6 +6,7 @@ import { normaliseCode, parseCode, type ParsedCode } from '../../lib/identity-co
 import { loadSdl } from '../../lib/schema/contract.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import { judge, type Reason, type VerificationFacts } from '../verdict/verdict.js';
+import type { FactSource } from '../verdict/verdict-facts.js';
 import { countVerdict } from '../../lib/metrics/registry-metrics.js';
 import type { RegistryDirectory, RegistryEntry } from './registry-directory.js';
 
@@ -14,9 +15,15 @@ interface RegistryView {
   entry: RegistryEntry;
 }
 
-/** `input` and `checkedAt` are set by the root field (and read in the same fetch); entity fetches carry the facts. */
-type VerificationSource = VerificationFacts & { code: string; input?: string; checkedAt?: Date };
-type JudgedVerification = VerificationSource & { judgement?: ReturnType<typeof judge> };
+/** `input` and `checkedAt` are set by the root field; the facts and the judgement are fetched once, when first read. */
+interface VerificationSource {
+  code: string;
+  input?: string;
+  checkedAt?: Date;
+  facts?: Promise<VerificationFacts>;
+  judgement?: Promise<Judgement>;
+}
+export type Judgement = ReturnType<typeof judge>;
 
 /** verifyMany takes a container's worth of codes at most. */
 export const MAX_VERIFY_CODES = 1_000;
@@ -26,9 +33,14 @@ const RECALL_CODE = /^[0-9A-Z]{12}R[0-9]{4}$/;
 
 /**
  * The subgraph the gateway serves itself: the directory (registries, registry), parseCode, and the
- * customs verdict, which it computes from facts the owning registry's subgraphs report (@requires).
+ * customs verdict, which it computes from facts the owning registry's subgraphs report (`facts`,
+ * gathered per request in one batch per subgraph: gateway/verdict/verdict-facts.ts).
  */
-export function directorySubgraphSchema(directory: () => RegistryDirectory, reachable: (entry: RegistryEntry) => boolean): GraphQLSchema {
+export function directorySubgraphSchema(
+  directory: () => RegistryDirectory,
+  reachable: (entry: RegistryEntry) => boolean,
+  facts: FactSource,
+): GraphQLSchema {
   const view = (country: string): RegistryView | null => {
     const entry = directory().registryFor(country);
     return entry ? { country, entry } : null;
@@ -82,12 +94,10 @@ export function directorySubgraphSchema(directory: () => RegistryDirectory, reac
       reachable: (r: RegistryView) => reachable(r.entry),
     },
     Verification: {
-      // Called with the facts gathered from the owning registry (the fields named in @requires);
-      // the verdict is judged once here and read by both fields.
-      __resolveReference: (ref: VerificationSource) => ({ ...ref, judgement: countVerdict(judgement(ref)) }),
-      verdict: (v: JudgedVerification) => (v.judgement ?? judgement(v)).verdict,
-      reasons: (v: JudgedVerification) => (v.judgement ?? judgement(v)).reasons,
-      unit: (v: VerificationSource) => (v.registration?.registered ? { code: v.code } : null),
+      __resolveReference: (ref: { code: string }) => ({ code: ref.code }),
+      verdict: async (v: VerificationSource, _: unknown, context: unknown) => (await judgementOf(v, context)).verdict,
+      reasons: async (v: VerificationSource, _: unknown, context: unknown) => (await judgementOf(v, context)).reasons,
+      unit: async (v: VerificationSource, _: unknown, context: unknown) => ((await factsOf(v, context)).registration?.registered ? { code: v.code } : null),
       checkedAt: (v: VerificationSource) => v.checkedAt ?? new Date(),
       // The entity key is the input for a malformed code, so the key itself is the input there.
       input: (v: VerificationSource) => v.input ?? v.code,
@@ -106,10 +116,20 @@ export function directorySubgraphSchema(directory: () => RegistryDirectory, reac
       status: (c: { closedAt?: unknown }) => (c.closedAt === undefined ? null : c.closedAt === null ? 'OPEN' : 'CLOSED'),
     },
   };
-  const judgement = (v: VerificationSource) => {
-    const parsed = parseAgainstDirectory(v.code);
-    const registry = parsed.canonical ? directory().registryFor(parsed.canonical.slice(0, 2)) : undefined;
-    return judge(parsed, v, registry?.name ?? null);
+  /** A malformed code, or one of a country no registry serves, has no registry to ask. */
+  const factsOf = (v: VerificationSource, context: unknown): Promise<VerificationFacts> => {
+    if (!v.facts) {
+      const canonical = parseCode(v.code).canonical;
+      v.facts = canonical && directory().registryFor(canonical.slice(0, 2)) ? facts(canonical, context) : Promise.resolve({});
+    }
+    return v.facts;
   };
+  /** Judged once per verification, whichever of its fields asks first (and counted once). */
+  const judgementOf = (v: VerificationSource, context: unknown): Promise<Judgement> =>
+    (v.judgement ??= factsOf(v, context).then((known) => {
+      const parsed = parseAgainstDirectory(v.code);
+      const registry = parsed.canonical ? directory().registryFor(parsed.canonical.slice(0, 2)) : undefined;
+      return countVerdict(judge(parsed, known, registry?.name ?? null));
+    }));
   return buildSubgraphSchema({ typeDefs: parse(loadSdl('directory')), resolvers });
 }
