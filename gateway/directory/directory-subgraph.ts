@@ -2,7 +2,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '../../lib/subgraph/subgraph-module.js';
 import { parse, type GraphQLSchema } from 'graphql';
 import { registryError } from '../../lib/errors.js';
-import { normaliseCode, parseCode, type ParsedCode } from '../../lib/identity-code/identity-code.js';
+import { isCanonicalCode, normaliseCode, parseCode, type ParsedCode } from '../../lib/identity-code/identity-code.js';
 import { loadSdl } from '../../lib/schema/contract.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import { judge, type Reason, type VerificationFacts } from '../verdict/verdict.js';
@@ -48,15 +48,13 @@ export function directorySubgraphSchema(
   const parseAgainstDirectory = (code: string): ParsedCode =>
     parseCode(code, { isKnownCountry: (c) => directory().registryFor(c) !== undefined });
   const startVerification = (input: string): VerificationSource => ({
-    code: parseCode(input).canonical ?? input,
+    // Codes usually arrive canonical: the full parse is the rare path.
+    code: isCanonicalCode(input) ? input : (parseCode(input).canonical ?? input),
     input,
     checkedAt: new Date(),
   });
   /** The registry that owns a well-formed code's country segment; null for a malformed or unserved code. */
-  const ownerOf = (code: string): RegistryView | null => {
-    const canonical = parseCode(code).canonical;
-    return canonical ? view(canonical.slice(0, 2)) : null;
-  };
+  const ownerOf = (code: string): RegistryView | null => (isCanonicalCode(code) ? view(code.slice(0, 2)) : null);
   const resolvers: GraphQLResolverMap<unknown> = {
     DateTime,
     Query: {
@@ -101,7 +99,8 @@ export function directorySubgraphSchema(
       checkedAt: (v: VerificationSource) => v.checkedAt ?? new Date(),
       // The entity key is the input for a malformed code, so the key itself is the input there.
       input: (v: VerificationSource) => v.input ?? v.code,
-      canonical: (v: VerificationSource) => parseCode(v.code).canonical,
+      // The key is the canonical code when the input is well-formed, else the input, which then is not canonical.
+      canonical: (v: VerificationSource) => (isCanonicalCode(v.code) ? v.code : null),
       answeredBy: (v: VerificationSource) => ownerOf(v.code),
     },
     VerificationReason: {
@@ -118,10 +117,7 @@ export function directorySubgraphSchema(
   };
   /** A malformed code, or one of a country no registry serves, has no registry to ask. */
   const factsOf = (v: VerificationSource, context: unknown): Promise<VerificationFacts> => {
-    if (!v.facts) {
-      const canonical = parseCode(v.code).canonical;
-      v.facts = canonical && directory().registryFor(canonical.slice(0, 2)) ? facts(canonical, context) : Promise.resolve({});
-    }
+    v.facts ??= isCanonicalCode(v.code) && directory().registryFor(v.code.slice(0, 2)) ? facts(v.code, context) : Promise.resolve({});
     return v.facts;
   };
   /** Judged once per verification, whichever of its fields asks first (and counted once). */
