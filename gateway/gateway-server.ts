@@ -31,6 +31,7 @@ import { receiptHook } from './receipts/receipt-hook.js';
 import { ReceiptIssuer } from './receipts/receipt-issuer.js';
 import { ephemeralReceiptKeys, type ReceiptKeyRing } from './receipts/receipt-keys.js';
 import { receiptKeysRoute } from './receipts/receipt-keys-route.js';
+import { verdictFacts } from './verdict/verdict-facts.js';
 
 export interface GatewayOptions {
   /** The registry directory (docs/directory.md), as parsed JSON, or a store already built from one. */
@@ -70,7 +71,7 @@ export async function createGateway(options: GatewayOptions, publicUrl: () => st
   const receiptKeys = options.receiptKeys === undefined ? await ephemeralReceiptKeys() : options.receiptKeys;
   const home = () => store.directory.home;
   const receipts = new ReceiptIssuer(receiptKeys, () => ({ country: home().countries[0]!, name: home().name, url: publicUrl() }), options.receiptTtlSeconds);
-  const directorySchema = directorySubgraphSchema(directory, (entry) => client.healthOf(entry).reachable, receiptHook(receipts));
+  const directorySchema = directorySubgraphSchema(directory, (entry) => client.healthOf(entry).reachable, verdictFacts(directory, client), receiptHook(receipts));
   // @apollo/gateway otherwise sends usage metrics to Apollo and probes cloud metadata endpoints at
   // start-up; a registry behind a customs firewall must make no call it was not configured to make.
   // APOLLO_TELEMETRY_DISABLED=0 turns it back on.

@@ -1,3 +1,5 @@
+// First: graphql decides its development checks when it loads (see the module).
+import '../lib/server/graphql-production-checks.js';
 import { unwatchFile, watchFile } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DirectoryError, readDirectoryFile } from '../gateway/directory/registry-directory.js';
