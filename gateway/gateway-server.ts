@@ -27,6 +27,11 @@ import { ExtensionDataSource } from './routing/extension-data-source.js';
 import { homeReadiness } from './routing/home-readiness.js';
 import { RegistryClient } from './routing/registry-client.js';
 import { RoutingDataSource } from './routing/routing-data-source.js';
+import { receiptHook } from './receipts/receipt-hook.js';
+import { ReceiptIssuer } from './receipts/receipt-issuer.js';
+import { ephemeralReceiptKeys, type ReceiptKeyRing } from './receipts/receipt-keys.js';
+import { receiptKeysRoute } from './receipts/receipt-keys-route.js';
+import { verdictFacts } from './verdict/verdict-facts.js';
 
 export interface GatewayOptions {
   /** The registry directory (docs/directory.md), as parsed JSON, or a store already built from one. */
@@ -47,10 +52,14 @@ export interface GatewayOptions {
   limits?: Partial<LimitsConfig> | false;
   /** Base of passport links and QR labels (gateway/passport); default PUBLIC_URL, else the gateway's own address. */
   publicUrl?: string;
+  /** Receipt signing keys (gateway/receipts, receiptKeysFromEnv); null: no receipts; absent: a key for this process only. */
+  receiptKeys?: ReceiptKeyRing | null;
+  /** Receipt lifetime in seconds (RECEIPT_TTL; default 30 days). */
+  receiptTtlSeconds?: number;
 }
 
 /** Builds the gateway without listening, so tests and the start script share one definition. */
-export async function createGateway(options: GatewayOptions) {
+export async function createGateway(options: GatewayOptions, publicUrl: () => string = () => options.publicUrl ?? '') {
   const store = options.directory instanceof DirectoryStore ? options.directory : await DirectoryStore.create(options.directory, options.store);
   const log = (options.logger ?? rootLogger()).child({ service: 'gateway' });
   // Live state (guards, health, trust) follows the directory's plain data across reloads.
@@ -58,7 +67,11 @@ export async function createGateway(options: GatewayOptions) {
   store.onChange((next) => client.install(next));
   store.servesNow = (name) => client.serves(name);
   const directory = () => store.directory;
-  const directorySchema = directorySubgraphSchema(directory, (entry) => client.healthOf(entry).reachable);
+  // Receipts are signed as the home registry, with keys of their own (never the login keys).
+  const receiptKeys = options.receiptKeys === undefined ? await ephemeralReceiptKeys() : options.receiptKeys;
+  const home = () => store.directory.home;
+  const receipts = new ReceiptIssuer(receiptKeys, () => ({ country: home().countries[0]!, name: home().name, url: publicUrl() }), options.receiptTtlSeconds);
+  const directorySchema = directorySubgraphSchema(directory, (entry) => client.healthOf(entry).reachable, verdictFacts(directory, client), receiptHook(receipts));
   // @apollo/gateway otherwise sends usage metrics to Apollo and probes cloud metadata endpoints at
   // start-up; a registry behind a customs firewall must make no call it was not configured to make.
   // APOLLO_TELEMETRY_DISABLED=0 turns it back on.
@@ -98,7 +111,7 @@ export async function createGateway(options: GatewayOptions) {
     ...(limits ? { introspection: true, validationRules: limits.validationRules, parseOptions: limits.parseOptions } : {}),
   });
   const probeAll = () => Promise.all(store.directory.registries.map((r) => client.probe(r)));
-  return { apollo, gateway, store, client, probeAll, log, limits, audit };
+  return { apollo, gateway, store, client, probeAll, log, limits, audit, receipts };
 }
 
 export interface RunningGateway extends RunningServer {
@@ -110,12 +123,13 @@ export interface RunningGateway extends RunningServer {
 }
 
 export async function startGateway(options: GatewayOptions & { port?: number; host?: string }): Promise<RunningGateway> {
-  const { apollo, store, client, probeAll, log, limits, audit } = await createGateway(options);
-  const page = graphiqlPage(options.examples ?? []);
-  if (!page.built) log.warn('GraphiQL is not built (npm run build): the browser page says so');
   // Checked before listening: a bad PUBLIC_URL stops start-up rather than print wrong labels.
   const configuredUrl = options.publicUrl ?? (process.env.PUBLIC_URL?.trim() || undefined);
   let publicUrl = configuredUrl ? publicBaseUrl(configuredUrl) : '';
+  const { apollo, store, client, probeAll, log, limits, audit, receipts } = await createGateway(options, () => publicUrl);
+  const page = graphiqlPage(options.examples ?? []);
+  if (!page.built) log.warn('GraphiQL is not built (npm run build): the browser page says so');
+  const receiptKeysPage = receiptKeysRoute(receipts);
   const passport = passportRoutes({ apollo, log, publicUrl: () => publicUrl });
   const epcis = epcisRoutes({ apollo, log, publicUrl: () => publicUrl, authenticate: options.identity?.authenticate });
   const stopWatching = options.directoryFile ? store.watchFile(options.directoryFile) : () => undefined;
@@ -141,8 +155,8 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
       },
       landingPage: page.html,
       landingPageHeaders: page.headers,
-      // Passport pages claim only /id/...; EPCIS only /epcis/...; GraphiQL's bundle only the files its manifest names.
-      routes: async (req, res) => (await passport(req, res)) || (await epcis(req, res)) || page.serveAsset(req, res),
+      // /.well-known/jwks.json; passport pages claim only /id/...; EPCIS only /epcis/...; GraphiQL's bundle only the files its manifest names.
+      routes: async (req, res) => receiptKeysPage(req, res) || (await passport(req, res)) || (await epcis(req, res)) || page.serveAsset(req, res),
       log,
       authenticate: options.identity?.authenticate,
       // Only the gateway sets internal headers: a client's copies are dropped before anything reads them.

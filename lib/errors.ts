@@ -26,6 +26,8 @@ export const REGISTRY_ERROR_CODES = [
   // Access control (lib/access): no credential, or one without the right.
   'UNAUTHENTICATED',
   'FORBIDDEN',
+  // A receipt asked of a gateway that has no receipt key (gateway/receipts).
+  'RECEIPTS_DISABLED',
 ] as const;
 
 export type RegistryErrorCode = (typeof REGISTRY_ERROR_CODES)[number];

@@ -1,3 +1,5 @@
+// First: graphql decides its development checks when it loads (see the module).
+import '../lib/server/graphql-production-checks.js';
 import { unwatchFile, watchFile } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DirectoryError, readDirectoryFile } from '../gateway/directory/registry-directory.js';
@@ -6,6 +8,8 @@ import { createLogger, rootLogger, setRootLogger } from '../lib/logging/logger.j
 import { installProcessGuard } from '../lib/server/process-guard.js';
 import { exitOnFailure, stopOnSignals } from '../lib/server/shutdown.js';
 import { identityFromEnv } from '../gateway/identity/identity-from-env.js';
+import { receiptTtlFromEnv } from '../gateway/receipts/receipt-issuer.js';
+import { receiptKeysFromEnv } from '../gateway/receipts/receipt-keys.js';
 import { exampleQueries } from './demo/examples.js';
 import { DEMO_CODES } from './demo/seed.js';
 import { DEFAULT_GATEWAY_PORT, hostFrom, parsePort } from './process-defaults.js';
@@ -33,10 +37,18 @@ function withHome(file: string | undefined): unknown {
 
 // Before anything listens: NODE_ENV=production without JWKS settings (or with the dev key) stops here.
 const identity = await identityFromEnv({ dataDir: process.env.DATA_DIR ?? 'data', env: process.env }).catch(exitOnFailure('configure caller identity'));
+// Receipt keys of their own (never the login keys): development makes one in <DATA_DIR>/receipt-keys.
+const receiptKeys = await receiptKeysFromEnv({ dataDir: process.env.DATA_DIR ?? 'data', env: process.env }).catch(exitOnFailure('load the receipt keys'));
+const receiptTtlSeconds = await Promise.resolve()
+  .then(() => receiptTtlFromEnv(process.env))
+  .catch(exitOnFailure('read RECEIPT_TTL'));
+if (!receiptKeys) log.warn('no receipt key (RECEIPT_KEY_FILE or RECEIPT_KEY): verify answers, but asking for a receipt is RECEIPTS_DISABLED');
 
 try {
   const gateway = await startGateway({
     identity,
+    receiptKeys,
+    receiptTtlSeconds,
     directory: home ? withHome(directoryFile) : readDirectoryFile(directoryFile!),
     // Without a home entry of our own the store watches the file itself; with one, we merge on change.
     directoryFile: home ? undefined : directoryFile,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DATA_SUBGRAPHS, DIRECTORY_SUBGRAPH, type DataSubgraphName } from '../../lib/schema/contract.js';
 import { parseSigningSecret, type SigningOptions } from '../../lib/security/signing-secret.js';
 import { readLimits, type RegistryLimits } from './registry-limits.js';
+import { readReceiptKeys, type ReceiptKeysSource } from '../receipts/receipt-key-entry.js';
 
 /**
  * The registry directory: which registry node owns which country segments, where its subgraphs answer,
@@ -24,6 +25,8 @@ export interface RegistryEntry {
   readonly signing?: SigningOptions;
   readonly limits: RegistryLimits;
   readonly extensions: readonly ExtensionEntry[];
+  /** Where the registry publishes its receipt keys (docs/receipts.md): a JWKS URL or inline public keys. */
+  readonly receiptKeys?: ReceiptKeysSource;
 }
 
 export interface ExtensionEntry {
@@ -96,6 +99,7 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
     const headers = readCredentials(raw.credentials, `${where}.credentials`, env, problems);
     const signing = readSigning(raw.signing, `${where}.signing`, env, problems);
     const limits = readLimits(raw.limits, `${where}.limits`, problems);
+    const receiptKeys = readReceiptKeys(raw.receiptKeys, `${where}.receiptKeys`, problems);
     const registry = name ?? where;
     const extensions: ExtensionEntry[] = [];
     const rawExtensions = raw.extensions ?? [];
@@ -123,6 +127,7 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
       ...(signing ? { signing } : {}),
       limits,
       extensions: Object.freeze(extensions),
+      ...(receiptKeys ? { receiptKeys } : {}),
     });
     for (const c of entry.countries) {
       const owner = byCountry.get(c);

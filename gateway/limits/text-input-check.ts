@@ -14,24 +14,40 @@ const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
  */
 const JUDGED_BY_THE_FIELD = new Set(['verify.code', 'verifyMany.codes', 'parseCode.code']);
 
+/** What a document alone decides: a literal at fault, and which variables need their values checked. */
+interface DocumentVerdict {
+  literal: string | null;
+  variables: Set<string>;
+}
+
+/** Per parsed document: Apollo keeps one per query text, so a repeated query is walked once. */
+const verdicts = new WeakMap<DocumentNode, DocumentVerdict>();
+
 /** Refuses (BAD_USER_INPUT) the first string literal or string variable, at any depth, holding one. */
 export function checkTextInputs(document: DocumentNode, variables: Record<string, unknown>): void {
-  const checkedVariables = new Set<string>();
+  let verdict = verdicts.get(document);
+  if (!verdict) verdicts.set(document, (verdict = judgeDocument(document)));
+  if (verdict.literal !== null) refuse(verdict.literal);
+  for (const [name, value] of Object.entries(variables)) {
+    if (!verdict.variables.has(name)) continue;
+    const where = findInValue(value, '');
+    if (where !== null) refuse(`variable "$${name}${where}"`);
+  }
+}
+
+function judgeDocument(document: DocumentNode): DocumentVerdict {
+  const verdict: DocumentVerdict = { literal: null, variables: new Set<string>() };
   visit(document, {
     Argument(node, _key, _parent, _path, ancestors) {
       const field = [...ancestors].reverse().find((a) => (a as { kind?: string }).kind === Kind.FIELD) as { name: { value: string } } | undefined;
       if (field && JUDGED_BY_THE_FIELD.has(`${field.name.value}.${node.name.value}`)) return false;
       const where = findInLiteral(node.value, '');
-      if (where !== null) refuse(`argument "${node.name.value}${where}"${field ? ` of ${field.name.value}` : ''}`);
-      visit(node.value, { Variable: (v) => void checkedVariables.add(v.name.value) });
+      if (where !== null && verdict.literal === null) verdict.literal = `argument "${node.name.value}${where}"${field ? ` of ${field.name.value}` : ''}`;
+      visit(node.value, { Variable: (v) => void verdict.variables.add(v.name.value) });
       return undefined;
     },
   });
-  for (const [name, value] of Object.entries(variables)) {
-    if (!checkedVariables.has(name)) continue;
-    const where = findInValue(value, '');
-    if (where !== null) refuse(`variable "$${name}${where}"`);
-  }
+  return verdict;
 }
 
 function refuse(what: string): never {

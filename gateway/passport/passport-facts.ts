@@ -16,6 +16,7 @@ export const PASSPORT_OPERATION = /* GraphQL */ `
       canonical
       answeredBy { country name reachable }
       verdict
+      receipt
       checkedAt
       reasons { code severity message }
       unit {
@@ -50,6 +51,8 @@ export interface PassportFacts {
   /** The registry that owns the code's country; null when no registry in the directory does. */
   answeredBy: { country: string; name: string; reachable: boolean } | null;
   checkedAt: string;
+  /** The signed receipt of this verdict (docs/receipts.md); null when the gateway issues none. */
+  receipt: string | null;
 }
 
 export interface PassportUnit {
@@ -99,6 +102,7 @@ interface PassportData {
     answeredBy: PassportFacts['answeredBy'];
     verdict: Verdict;
     checkedAt: string;
+    receipt?: string | null;
     reasons: PassportFacts['reasons'];
     unit: (Omit<PassportUnit, 'model' | 'enterprise'> & {
       model: PassportUnit['model'];
@@ -131,6 +135,7 @@ function factsFrom(input: string, data: PassportData): PassportFacts {
     recalls,
     answeredBy: verify.answeredBy ?? null,
     checkedAt: verify.checkedAt,
+    receipt: verify.receipt ?? null,
   };
 }
 

@@ -33,7 +33,7 @@ const SHOWN_CHARACTERS = 64;
  * The passport page: one self-contained document (inline CSS, the QR code as inline SVG, no script),
  * readable on a phone and printed on one A4 sheet. Every value is escaped by the `html` template.
  */
-export function passportPage(facts: PassportFacts, qr: { url: string; svg: string } | null): string {
+export function passportPage(facts: PassportFacts, qr: { url: string; svg: string } | null, receiptSvg: string | null = null): string {
   const title = `${facts.verdict} · ${facts.display ?? 'malformed code'} · Robot passport`;
   const registry = facts.answeredBy ? `${facts.answeredBy.name} (${facts.answeredBy.country})` : null;
   return page(
@@ -49,12 +49,29 @@ ${facts.code ? html`<div class="grid">
   ${qr ? html`<figure class="qr">${trusted(qr.svg.replace('<svg ', `<svg role="img" aria-label="QR code of the resolver link" `))}<figcaption>${qr.url}</figcaption></figure>` : ''}
 </div>` : ''}
 ${facts.unit ? recallList(facts.recalls) : ''}
+${receiptSection(facts, receiptSvg)}
 ${timeline(facts)}
 <footer>
   <p>${answered(facts)}</p>
   <p>Public view, no sign-in. Customs, partner registries and analysts who sign in read the unit's full event history (owners, border crossings, repairs) through the API.</p>
 </footer>`,
   );
+}
+
+/**
+ * The signed receipt, folded away (a second QR code on screen would confuse a scanner aimed at the
+ * label's, and paper has no room): opened, its QR code carries the receipt itself, for a customs
+ * officer to keep and check offline (docs/receipts.md).
+ */
+function receiptSection(facts: PassportFacts, svg: string | null): Markup | '' {
+  // A malformed code names no robot: its receipt is in the JSON view only, as the label's QR code is absent.
+  if (!facts.receipt || !facts.code) return '';
+  const unknown = facts.verdict === 'UNKNOWN' ? html` An UNKNOWN receipt attests only that the facts could not be obtained.` : '';
+  return html`<details class="receipt"><summary>Signed receipt of this verdict</summary>
+  ${svg ? html`<figure class="receipt-qr">${trusted(svg.replace('<svg ', `<svg role="img" aria-label="QR code of the signed receipt" `))}</figure>` : html`<p>Too long for a QR code: take it from this page's JSON view.</p>`}
+  <p class="hint">Signed by this registry; check it offline with <code>npm run receipt -- verify &lt;receipt&gt; --keys jwks.json</code> (keys at /.well-known/jwks.json).${unknown}</p>
+  <p class="jws">${facts.receipt}</p>
+</details>`;
 }
 
 /** A page for a request that got no facts (rate limit, bad input, outage), with what to do. */
@@ -196,6 +213,7 @@ dt{color:#555}dd{margin:0}
 .qr{text-align:center}
 .qr svg{width:100%;max-width:12rem;height:auto}
 .qr figcaption{font-size:.75rem;overflow-wrap:anywhere;color:#555}
+.receipt{margin:.8rem 0}.receipt-qr{text-align:center}.receipt-qr svg{width:100%;max-width:20rem;height:auto}.receipt .jws{font:.7rem ui-monospace,monospace;overflow-wrap:anywhere;color:#555}
 .marked{font:1.2rem ui-monospace,"DejaVu Sans Mono",monospace;overflow-wrap:anywhere;line-height:2.2}
 .marked mark{background:#b3261e;color:#fff;padding:0 .1em;border-radius:.2em;position:relative}
 .marked sub{font-size:.6em;margin-left:.1em}
@@ -225,6 +243,7 @@ section,figure{border-radius:0;padding:2mm 3mm;margin-bottom:2mm;break-inside:av
 dd{max-height:2.6em;overflow:hidden}
 .recalls li:nth-child(n+${PRINTED_RECALLS + 1}){display:none}
 .print-only{display:block;margin:1mm 0 0;font-size:8.5pt}
+.receipt{display:none}
 footer{font-size:8pt}
 footer p{margin:0 0 1mm}
 }

@@ -12,3 +12,18 @@ export function qrSvg(url: string): Promise<string> {
 export function qrPng(url: string): Promise<Buffer> {
   return QRCode.toBuffer(url, { ...OPTIONS, type: 'png', scale: 8 });
 }
+
+/**
+ * The receipt as a QR code (SVG), or null when it does not fit. A compact JWS has lower-case letters, so
+ * it is byte mode: level L holds 2,953 bytes at version 40; an EdDSA receipt is about 700. Shown on a
+ * screen, not printed on a label, so L's lighter error correction is enough.
+ */
+export const RECEIPT_QR_OPTIONS = { errorCorrectionLevel: 'L', margin: 4 } as const;
+
+export async function receiptQrSvg(receipt: string): Promise<string | null> {
+  try {
+    return await QRCode.toString(receipt, { ...RECEIPT_QR_OPTIONS, type: 'svg' });
+  } catch {
+    return null;
+  }
+}

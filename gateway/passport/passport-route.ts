@@ -8,7 +8,7 @@ import { pageSecurityHeaders } from '../limits/page-headers.js';
 import { admitLabel, loadPassport } from './passport-facts.js';
 import { passportPage, refusalPage } from './passport-html.js';
 import { passportJson } from './passport-json.js';
-import { qrPng, qrSvg } from './passport-qr.js';
+import { qrPng, qrSvg, receiptQrSvg } from './passport-qr.js';
 import { resolverUrl } from './public-url.js';
 
 export interface PassportRouteOptions {
@@ -95,7 +95,8 @@ async function resolve(options: PassportRouteOptions, req: IncomingMessage, res:
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...NO_STORE });
     return void res.end(passportJson(facts, url));
   }
-  const page = passportPage(facts, url ? { url, svg: await qrSvg(url) } : null);
+  const receiptSvg = facts.receipt ? await receiptQrSvg(facts.receipt) : null;
+  const page = passportPage(facts, url ? { url, svg: await qrSvg(url) } : null, receiptSvg);
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...NO_STORE, ...pageSecurityHeaders(page) });
   res.end(page);
 }

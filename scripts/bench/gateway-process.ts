@@ -1,3 +1,5 @@
+// First: graphql decides its development checks when it loads (see the module).
+import '../../lib/server/graphql-production-checks.js';
 import { startGateway } from '../../gateway/gateway-server.js';
 import { identityFromEnv } from '../../gateway/identity/identity-from-env.js';
 import type { LimitsConfig } from '../../gateway/limits/limits-config.js';

@@ -1,3 +1,5 @@
+// First: graphql decides its development checks when it loads (see the module).
+import '../../lib/server/graphql-production-checks.js';
 import { openDatabase } from '../../lib/database/database.js';
 import { createLogger, setRootLogger } from '../../lib/logging/logger.js';
 import { startRegistryNode } from '../../subgraphs/registry-node.js';

@@ -8,6 +8,7 @@ import { identityFromEnv } from '../../gateway/identity/identity-from-env.js';
 import type { RegistryDirectory } from '../../gateway/directory/registry-directory.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway-server.js';
 import type { LimitsConfig } from '../../gateway/limits/limits-config.js';
+import type { ReceiptKeyRing } from '../../gateway/receipts/receipt-keys.js';
 import { startRegistryNode, type RunningNode } from '../../subgraphs/registry-node.js';
 import { TEST_SIGNING, TEST_SIGNING_ENV } from './signing.js';
 import { createTestDatabase } from './test-database.js';
@@ -61,6 +62,8 @@ export async function startFederation(
     examples?: { title: string; query: string }[];
     /** Gateway limits over the test defaults (e.g. `hideSchemaFromAnonymous`, production's schema privacy). */
     gatewayLimits?: Partial<LimitsConfig>;
+    /** Receipt signing keys (default: a key for this gateway only). */
+    receiptKeys?: ReceiptKeyRing | null;
   } = {},
 ): Promise<Federation> {
   const drops: (() => Promise<void>)[] = [];
@@ -100,6 +103,7 @@ export async function startFederation(
     signing: TEST_SIGNING,
     store: { checkConformance: options.checkConformance },
     examples: options.examples,
+    receiptKeys: options.receiptKeys,
     // Every test sends from one anonymous address; rate and concurrency limits have their own tests (limits.test.ts).
     limits: { anonymousRate: { points: 100_000_000, windowSeconds: 60 }, maxInFlightPerCaller: 10_000, ...options.gatewayLimits },
   });
