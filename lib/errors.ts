@@ -26,6 +26,8 @@ export const REGISTRY_ERROR_CODES = [
   // Access control (lib/access): no credential, or one without the right.
   'UNAUTHENTICATED',
   'FORBIDDEN',
+  // Alert subscriptions: a webhook URL the directory does not allow, or a private address.
+  'URL_NOT_ALLOWED',
 ] as const;
 
 export type RegistryErrorCode = (typeof REGISTRY_ERROR_CODES)[number];
