@@ -9,7 +9,7 @@ import type { NodeIdentity, SubgraphModule } from '../lib/subgraph/subgraph-modu
 import { startSubgraph, type RunningSubgraph } from '../lib/subgraph/subgraph-server.js';
 import { AlertDispatcher, crashHookFromEnv, type DispatcherOptions } from '../lib/alerts/alert-dispatcher.js';
 import type { AlertTargetsFor } from '../lib/alerts/alert-url-policy.js';
-import { migrateAlerts } from '../lib/alerts/alerts-schema.js';
+import { ALERTS_SCHEMA, type AlertsDb } from '../lib/alerts/alerts-table.js';
 import { auditSubgraph } from './audit/index.js';
 import { enterprisesSubgraph } from './enterprises/index.js';
 import { lifecycleSubgraph } from './lifecycle/index.js';
@@ -85,8 +85,8 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
   const byName = new Map<NodeSubgraphName, RunningSubgraph>();
   const names = options.only ?? (Object.keys(SUBGRAPH_MODULES) as NodeSubgraphName[]);
   const log = options.logger ?? rootLogger();
-  // Before any subgraph starts: the lifecycle, product-models and enterprises writers append to the outbox.
-  const alertsDb = await migrateAlerts(options.database);
+  // Migrated by each subgraph as it starts (lib/subgraph/subgraph-server.ts): the writers need the outbox.
+  const alertsDb = options.database.forSchema<AlertsDb>(ALERTS_SCHEMA);
   const alertsDeps = options.alerts && { targetsFor: options.alerts.targetsFor, clock: options.alerts.clock };
   let dispatcher: AlertDispatcher | undefined;
   try {

@@ -192,3 +192,24 @@ describe('push alerts to partners', () => {
     await unsubscribe(subscription.id);
   });
 });
+
+describe('alertUrls in the registry directory', () => {
+  it('is checked by the gateway and read by the node from the same file', async () => {
+    const { buildDirectory, DirectoryError } = await import('../gateway/directory/registry-directory.js');
+    const { alertTargetsFromDirectory } = await import('../lib/alerts/alert-url-policy.js');
+    const subgraphs = { enterprises: 'http://h/1', 'product-models': 'http://h/2', units: 'http://h/3', lifecycle: 'http://h/4' };
+    const entry = (alertUrls: unknown) => ({ registries: [{ name: 'CN', countries: ['CN'], home: true, subgraphs }, { name: 'DE', countries: ['DE'], subgraphs, alertUrls }] });
+    expect(() => buildDirectory(entry(['ftp://de.example/alerts']))).toThrow(DirectoryError);
+    expect(() => buildDirectory(entry(['https://user:pw@de.example/alerts']))).toThrow(/without credentials/);
+    expect(() => buildDirectory(entry(['https://de.example/alerts/']))).not.toThrow();
+    expect(alertTargetsFromDirectory(entry(['https://de.example/alerts/']), false).get('DE')).toEqual({ urlPrefixes: ['https://de.example/alerts/'], allowPrivate: false });
+  });
+
+  it('refuses private, loopback and link-local addresses, IPv4-mapped ones included', async () => {
+    const { isPrivateAddress } = await import('../lib/alerts/alert-url-policy.js');
+    for (const address of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '0.0.0.0']) {
+      expect(isPrivateAddress(address), address).toBe(true);
+    }
+    for (const address of ['8.8.8.8', '2001:4860:4860::8888', '::ffff:8.8.8.8']) expect(isPrivateAddress(address), address).toBe(false);
+  });
+});

@@ -86,7 +86,7 @@ export class AlertDispatcher {
     const fanned = await this.fanOut();
     const claimed = await this.#claim();
     if (claimed.length > 0) this.#o.beforeSend?.();
-    await Promise.all(claimed.map((d) => this.#deliver(d)));
+    if (claimed.length > 0) await this.#deliverAll(claimed);
     return fanned > 0 || claimed.length > 0;
   }
 
@@ -128,52 +128,78 @@ export class AlertDispatcher {
     });
   }
 
-  async #deliver(delivery: AlertDeliveryRow): Promise<void> {
+  /** Sends claimed deliveries concurrently; reads and writes the database in a few statements per batch. */
+  async #deliverAll(claimed: AlertDeliveryRow[]): Promise<void> {
     const db = this.#o.db;
-    const [alert, subscription] = await Promise.all([
-      db.selectFrom('alert_outbox').selectAll().where('id', '=', delivery.alert_id).executeTakeFirstOrThrow(),
-      db.selectFrom('alert_subscription').selectAll().where('id', '=', delivery.subscription_id).executeTakeFirst(),
+    const [alerts, subscriptions] = await Promise.all([
+      db.selectFrom('alert_outbox').selectAll().where('id', 'in', [...new Set(claimed.map((d) => d.alert_id))]).execute(),
+      db.selectFrom('alert_subscription').selectAll().where('id', 'in', [...new Set(claimed.map((d) => d.subscription_id))]).execute(),
     ]);
-    if (!subscription) return; // deleted meanwhile: its deliveries went with it
-    const started = this.#o.clock();
+    const alertById = new Map(alerts.map((a) => [a.id, a]));
+    const subscriptionById = new Map(subscriptions.map((s) => [s.id, s]));
+    const outcomes = await Promise.all(
+      claimed.flatMap((delivery) => {
+        const subscription = subscriptionById.get(delivery.subscription_id);
+        // Deleted meanwhile: its deliveries went with it.
+        return subscription ? [this.#send(delivery, alertById.get(delivery.alert_id)!, subscription)] : [];
+      }),
+    );
+    await this.#record(outcomes);
+  }
+
+  async #send(delivery: AlertDeliveryRow, alert: AlertOutboxRow, subscription: AlertSubscriptionRow): Promise<Outcome> {
     const body = JSON.stringify(alertPayload(alert, this.#o.country));
-    let result: { httpStatus: number | null; error: string | null };
     try {
       // The directory may have changed since the subscription was made: check again at every send.
       const targets = this.#o.targetsFor(subscription.country);
       const url = checkAllowedUrl(subscription.url, targets, subscription.country);
-      const headers = { [SIGNATURE_HEADER]: signAlert(subscription.secret, body, started), 'x-alert-id': alert.id, 'x-alert-attempt': String(delivery.attempts + 1) };
+      const headers = { [SIGNATURE_HEADER]: signAlert(subscription.secret, body, this.#o.clock()), 'x-alert-id': alert.id, 'x-alert-attempt': String(delivery.attempts + 1) };
       const t0 = performance.now();
-      result = await postAlert(url, body, headers, targets!.allowPrivate, this.#o.timeoutMs);
-      await this.#record(delivery, subscription, result, Math.round(performance.now() - t0));
+      const result = await postAlert(url, body, headers, targets!.allowPrivate, this.#o.timeoutMs);
+      return { delivery, subscription, ...result, latencyMs: Math.round(performance.now() - t0) };
     } catch (error) {
-      result = { httpStatus: null, error: (error as Error).message };
-      await this.#record(delivery, subscription, result, 0);
+      return { delivery, subscription, httpStatus: null, error: (error as Error).message, latencyMs: 0 };
     }
   }
 
-  async #record(delivery: AlertDeliveryRow, subscription: AlertSubscriptionRow, result: { httpStatus: number | null; error: string | null }, latencyMs: number): Promise<void> {
+  /** The delivery log and the new states: successes in one update, each failure its own (backoff differs). */
+  async #record(outcomes: Outcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
     const now = this.#o.clock();
-    const attempts = delivery.attempts + 1;
-    const dead = result.error !== null && attempts >= this.#o.maxAttempts;
     await this.#o.db.transaction().execute(async (trx) => {
-      await trx.insertInto('alert_attempt').values({ delivery_id: delivery.id, at: now, http_status: result.httpStatus, error: result.error?.slice(0, 500) ?? null, latency_ms: latencyMs }).execute();
       await trx
-        .updateTable('alert_delivery')
-        .set({
-          attempts,
-          lease_until: null,
-          last_error: result.error?.slice(0, 500) ?? null,
-          status: result.error === null ? 'DELIVERED' : dead ? 'DEAD' : 'PENDING',
-          delivered_at: result.error === null ? now : null,
-          next_attempt_at: result.error === null || dead ? now : new Date(now.getTime() + this.#o.backoffMs(attempts)),
-        })
-        .where('id', '=', delivery.id)
+        .insertInto('alert_attempt')
+        .values(outcomes.map((o) => ({ delivery_id: o.delivery.id, at: now, http_status: o.httpStatus, error: o.error?.slice(0, 500) ?? null, latency_ms: o.latencyMs })))
         .execute();
+      const delivered = outcomes.filter((o) => o.error === null).map((o) => o.delivery.id);
+      if (delivered.length > 0) {
+        await trx
+          .updateTable('alert_delivery')
+          .set((eb) => ({ attempts: eb('attempts', '+', 1), lease_until: null, last_error: null, status: 'DELIVERED', delivered_at: now }))
+          .where('id', 'in', delivered)
+          .execute();
+      }
+      for (const o of outcomes.filter((o) => o.error !== null)) {
+        const attempts = o.delivery.attempts + 1;
+        const dead = attempts >= this.#o.maxAttempts;
+        await trx
+          .updateTable('alert_delivery')
+          .set({ attempts, lease_until: null, last_error: o.error!.slice(0, 500), status: dead ? 'DEAD' : 'PENDING', next_attempt_at: dead ? now : new Date(now.getTime() + this.#o.backoffMs(attempts)) })
+          .where('id', '=', o.delivery.id)
+          .execute();
+        if (dead) this.#o.log.warn({ delivery: o.delivery.id, subscription: o.subscription.id, error: o.error }, `alert ${o.delivery.alert_id} is a dead letter after ${attempts} attempts`);
+        else this.#o.log.info({ delivery: o.delivery.id, attempts, error: o.error }, 'alert delivery failed; will retry');
+      }
     });
-    if (dead) this.#o.log.warn({ delivery: delivery.id, subscription: subscription.id, error: result.error }, `alert ${delivery.alert_id} is a dead letter after ${attempts} attempts`);
-    else if (result.error) this.#o.log.info({ delivery: delivery.id, attempts, error: result.error }, 'alert delivery failed; will retry');
   }
+}
+
+interface Outcome {
+  delivery: AlertDeliveryRow;
+  subscription: AlertSubscriptionRow;
+  httpStatus: number | null;
+  error: string | null;
+  latencyMs: number;
 }
 
 /** The body a receiver gets (docs/alerts.md, "Payload"). */

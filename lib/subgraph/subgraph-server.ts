@@ -7,6 +7,7 @@ import { parse } from 'graphql';
 import type { Database } from '../database/database.js';
 import { rootLogger, type Logger } from '../logging/logger.js';
 import { migrateSchema } from '../database/migrate.js';
+import { migrateAlerts } from '../alerts/alerts-schema.js';
 import { applyAccessPolicy } from '../access/access-policy.js';
 import { loadSdl } from '../schema/contract.js';
 import { startGraphQLServer, type RunningServer } from '../server/http-server.js';
@@ -53,6 +54,9 @@ export async function startSubgraph<DB, L, R extends object>(
   options: SubgraphServerOptions,
 ): Promise<RunningSubgraph> {
   const db = options.database.forSchema<DB>(module.schema);
+  // The shared alert outbox first: the lifecycle, product-models and enterprises writes append to it
+  // (lib/alerts/outbox.ts), however the subgraph is started (a node, --only, a test).
+  await migrateAlerts(options.database);
   await migrateSchema(db, module.schema, module.migrations);
   const deps: SubgraphDeps<DB> = { node: options.node, db, siblings: options.siblings, alerts: options.alerts };
   const apollo = new ApolloServer<SubgraphContext<L>>({
