@@ -191,6 +191,22 @@ describe('push alerts to partners', () => {
     expect(ofModel[0]!.json.facts).toMatchObject({ recall, defect: 'arm joint' });
     await unsubscribe(subscription.id);
   });
+
+  it('tells an importsInto subscription of recalls of the models its country has units of, and of no others', async () => {
+    const [exported] = await seedNode(fed.nodes[0]!, 'CNIMPR', 'CNIMPRM00001', 1);
+    await seedNode(fed.nodes[0]!, 'CNIMPR', 'CNIMPRM00002', 1).catch(() => undefined);
+    const { subscription } = await subscribe({ url: `${receiver.url}/alerts/imports`, scope: { importsInto: 'DE' }, kinds: ['RECALL_OPENED', 'MODEL_WITHDRAWN'] });
+    await record(event(exported!, 'MANUFACTURED'), event(exported!, 'EXPORTED', { country: 'DE' }));
+    const start = receiver.received.length;
+    await fed.query('mutation { openRecall(input: { model: "CNIMPRM00002", defect: "never exported", remedy: "n/a" }) { code } }');
+    expect((await fed.query('mutation { openRecall(input: { model: "CNIMPRM00001", defect: "exported", remedy: "fix" }) { code } }')).errors).toBeUndefined();
+    await drain();
+    const got = (await receiver.waitFor(start + 1)).slice(start);
+    expect(got.map((a) => [a.json.kind, a.json.subject, a.json.facts.defect])).toEqual([['RECALL_OPENED', 'CNIMPRM00001', 'exported']]);
+    const deliveries = (await fed.query(DELIVERIES, { s: subscription.id })).data.alertDeliveries;
+    expect(deliveries.map((d: { subject: string }) => d.subject)).toEqual(['CNIMPRM00001']);
+    await unsubscribe(subscription.id);
+  });
 });
 
 describe('alertUrls in the registry directory', () => {

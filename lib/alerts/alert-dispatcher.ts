@@ -102,7 +102,10 @@ export class AlertDispatcher {
           select s.id, ${alert.id}, ${alert.subject}, ${alert.sequence}, 'PENDING', ${now}, ${now}
           from ${t('alert_subscription')} s
           where ${alert.kind} = any(s.kinds)
-            and ((s.imports_into is not null and s.imports_into = any(${alert.countries}::text[]))
+            and ((s.imports_into is not null and (s.imports_into = any(${alert.countries}::text[])
+                -- a model or enterprise alert: the partner's country has units of it
+                or (${alert.subject.length}::int < 29 and exists (select 1 from ${t('alert_unit_crossing')} c where c.country = s.imports_into
+                  and (c.model = ${alert.model}::text or (${alert.model}::text is null and c.enterprise = ${alert.enterprise}))))))
               or (s.models is not null and (${alert.model}::text = any(s.models)
                 or (${alert.model}::text is null and exists (select 1 from unnest(s.models) m where left(m, 6) = ${alert.enterprise})))))
           on conflict do nothing`.execute(trx);

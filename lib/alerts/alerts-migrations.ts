@@ -27,6 +27,16 @@ export const alertsMigrations: Record<string, Migration> = {
         .addColumn('last_sequence', 'integer', (c) => c.notNull())
         .execute();
       await db.schema
+        .createTable('alert_unit_crossing')
+        .addColumn('unit', 'text', (c) => c.notNull())
+        .addColumn('country', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('enterprise', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('alert_unit_crossing_pk', ['unit', 'country'])
+        .execute();
+      await db.schema.createIndex('alert_unit_crossing_model').on('alert_unit_crossing').columns(['country', 'model']).execute();
+      await db.schema.createIndex('alert_unit_crossing_enterprise').on('alert_unit_crossing').columns(['country', 'enterprise']).execute();
+      await db.schema
         .createTable('alert_subscription')
         .addColumn('id', 'uuid', (c) => c.primaryKey())
         .addColumn('country', 'text', (c) => c.notNull())
@@ -67,7 +77,7 @@ export const alertsMigrations: Record<string, Migration> = {
       await db.schema.createIndex('alert_attempt_delivery').on('alert_attempt').columns(['delivery_id', 'id']).execute();
     },
     async down(db: Kysely<any>) {
-      for (const table of ['alert_attempt', 'alert_delivery', 'alert_subscription', 'alert_subject_sequence', 'alert_outbox']) await db.schema.dropTable(table).execute();
+      for (const table of ['alert_attempt', 'alert_delivery', 'alert_subscription', 'alert_unit_crossing', 'alert_subject_sequence', 'alert_outbox']) await db.schema.dropTable(table).execute();
     },
   },
 };

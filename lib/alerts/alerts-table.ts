@@ -47,6 +47,17 @@ export interface AlertSubjectSequenceTable {
   last_sequence: number;
 }
 
+/**
+ * Which units crossed a border with which country (written with their EXPORTED and IMPORTED alerts), so a
+ * recall or withdrawal of a model reaches the partners whose country has units of it.
+ */
+export interface AlertUnitCrossingTable {
+  unit: string;
+  country: string;
+  model: string;
+  enterprise: string;
+}
+
 export interface AlertSubscriptionTable {
   id: string;
   /** The partner's country (its token's `country` claim). */
@@ -93,6 +104,7 @@ export interface AlertsDb {
   alert_outbox: AlertOutboxTable;
   alert_subject_sequence: AlertSubjectSequenceTable;
   alert_subscription: AlertSubscriptionTable;
+  alert_unit_crossing: AlertUnitCrossingTable;
   alert_delivery: AlertDeliveryTable;
   alert_attempt: AlertAttemptTable;
 }

@@ -34,3 +34,10 @@ export async function enqueueAlerts(trx: Kysely<any>, alerts: readonly NewAlert[
         ${alert.subject.slice(0, 6)}, ${[...(alert.countries ?? [])]}::text[], ${alert.occurredAt}, ${JSON.stringify(alert.facts)}::jsonb)`.execute(trx);
   }
 }
+
+/** Records border crossings (unit, country), for `importsInto` scopes on model and enterprise alerts. */
+export async function recordCrossings(trx: Kysely<any>, crossings: readonly { unit: string; country: string }[]): Promise<void> {
+  if (crossings.length === 0) return;
+  const rows = crossings.map((c) => sql`(${c.unit}, ${c.country}, ${c.unit.slice(0, 12)}, ${c.unit.slice(0, 6)})`);
+  await sql`insert into ${table('alert_unit_crossing')} (unit, country, model, enterprise) values ${sql.join(rows)} on conflict do nothing`.execute(trx);
+}

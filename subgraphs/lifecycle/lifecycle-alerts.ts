@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { enqueueAlerts, type NewAlert } from '../../lib/alerts/outbox.js';
+import { enqueueAlerts, recordCrossings, type NewAlert } from '../../lib/alerts/outbox.js';
 import type { AlertKind } from '../../lib/alerts/alerts-table.js';
 import type { LifecycleDb, LifecycleEventRow } from './lifecycle-table.js';
 
@@ -40,5 +40,6 @@ export async function enqueueLifecycleAlerts(trx: Kysely<LifecycleDb>, inserted:
       countries: countries.get(row.unit_code) ?? [],
       facts: { eventId: row.event_id, type: row.type, state: row.state_after, ...(row.country ? { country: row.country } : {}) },
     }));
+  await recordCrossings(trx, alerted.filter((row) => row.country !== null).map((row) => ({ unit: row.unit_code, country: row.country! })));
   await enqueueAlerts(trx, alerts);
 }
