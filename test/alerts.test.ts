@@ -207,6 +207,31 @@ describe('push alerts to partners', () => {
     expect(deliveries.map((d: { subject: string }) => d.subject)).toEqual(['CNIMPRM00001']);
     await unsubscribe(subscription.id);
   });
+
+  it('two dispatchers on one database (two node replicas) send each alert once, in order per unit', async () => {
+    const { AlertDispatcher } = await import('../lib/alerts/alert-dispatcher.js');
+    const { ALERTS_SCHEMA } = await import('../lib/alerts/alerts-table.js');
+    const { rootLogger } = await import('../lib/logging/logger.js');
+    const replica = new AlertDispatcher({ db: fed.databases[0]!.forSchema(ALERTS_SCHEMA), targetsFor: (c) => targets.get(c), log: rootLogger(), country: 'CN', clock: () => now, batch: 7 });
+    const units = await seedNode(fed.nodes[0]!, 'CNREPL', 'CNREPLM00001', 20);
+    const { subscription } = await subscribe({ url: `${receiver.url}/alerts/replicas`, scope: { models: ['CNREPLM00001'] }, kinds: ['UNIT_STOLEN', 'UNIT_RECOVERED'] });
+    const start = receiver.received.length;
+    await record(...units.map((u) => event(u, 'MANUFACTURED')));
+    await record(...units.map((u) => event(u, 'REPORTED_STOLEN')));
+    await record(...units.map((u) => event(u, 'RECOVERED')));
+    await record(...units.map((u) => event(u, 'REPORTED_STOLEN')));
+    for (;;) {
+      const worked = await Promise.all([dispatcher().tick(), replica.tick()]);
+      if (!worked.includes(true)) break;
+    }
+    const got = (await receiver.waitFor(start + 60)).slice(start);
+    expect(got).toHaveLength(60);
+    expect(new Set(got.map((a) => a.json.id)).size).toBe(60);
+    for (const unit of units) {
+      expect(got.filter((a) => a.json.unit === unit).map((a) => a.json.kind)).toEqual(['UNIT_STOLEN', 'UNIT_RECOVERED', 'UNIT_STOLEN']);
+    }
+    await unsubscribe(subscription.id);
+  });
 });
 
 describe('alertUrls in the registry directory', () => {

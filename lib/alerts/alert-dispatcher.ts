@@ -125,6 +125,8 @@ export class AlertDispatcher {
         where d.status = 'PENDING' and d.next_attempt_at <= ${now} and (d.lease_until is null or d.lease_until <= ${now})
           and not exists (select 1 from ${t('alert_delivery')} e where e.subscription_id = d.subscription_id and e.subject = d.subject
             and e.status = 'PENDING' and e.sequence < d.sequence)
+          -- with two replicas, an earlier alert of the subject may not be fanned out yet: wait for it too
+          and not exists (select 1 from ${t('alert_outbox')} o where not o.fanned_out and o.subject = d.subject and o.sequence < d.sequence)
         order by d.id limit ${this.#o.batch} for update skip locked`.execute(trx);
       if (rows.length === 0) return [];
       return trx.updateTable('alert_delivery').set({ lease_until: until }).where('id', 'in', rows.map((r) => r.id)).returningAll().execute();
