@@ -28,6 +28,8 @@ export const REGISTRY_ERROR_CODES = [
   'FORBIDDEN',
   // A receipt asked of a gateway that has no receipt key (gateway/receipts).
   'RECEIPTS_DISABLED',
+  // Alert subscriptions: a webhook URL the directory does not allow, or a private address.
+  'URL_NOT_ALLOWED',
 ] as const;
 
 export type RegistryErrorCode = (typeof REGISTRY_ERROR_CODES)[number];

@@ -6,7 +6,8 @@ import { createLogger, rootLogger, setRootLogger } from '../lib/logging/logger.j
 import { DATA_SUBGRAPHS, NODE_SUBGRAPHS, type NodeSubgraphName } from '../lib/schema/contract.js';
 import { installProcessGuard } from '../lib/server/process-guard.js';
 import { exitOnFailure, stopOnSignals } from '../lib/server/shutdown.js';
-import { startRegistryNode } from '../subgraphs/registry-node.js';
+import { alertTargetsFromFile } from '../lib/alerts/alert-targets-file.js';
+import { startRegistryNode, type NodeAlertsOptions } from '../subgraphs/registry-node.js';
 import { DEFAULT_REGISTRY_PORT, hostFrom, parsePort, registryDatabase, subgraphPorts } from './process-defaults.js';
 import { partnerEntryMessage } from './partner-entry-message.js';
 import { reportReady } from './ready-message.js';
@@ -63,6 +64,7 @@ const node = await startRegistryNode({
   ports: only ? { [only]: port } : subgraphPorts(port, NODE_SUBGRAPHS),
   only: only ? [only] : undefined,
   siblingUrls,
+  alerts: alertSettings(),
 }).catch(exitOnFailure('start the subgraphs'));
 stopOnSignals(async () => {
   await node.stop();
@@ -94,4 +96,20 @@ async function seedPartner(running: typeof node, cc: string): Promise<void> {
   // requestKey: a second --demo start answers the same ten units instead of issuing ten more.
   const units = await post('units', 'mutation($m: ID!) { registerUnits(input: { model: $m, count: 10, requestKey: "demo-seed" }) { code } }', { m: `${cc}PRTNP10001` });
   if ((units as { data?: unknown }).data) console.log(`demo: 10 units of model ${cc}PRTNP10001, e.g. ${cc}PRTNP10001${'1'.padStart(17, '0')}`);
+}
+
+/** Push alerts (docs/alerts.md): the partners' alertUrls come from the directory file the gateway reads. */
+function alertSettings(): NodeAlertsOptions {
+  const number = (name: string) => {
+    const text = env[name];
+    if (text === undefined || text === '') return undefined;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1) exitOnFailure(`read ${name}`)(new Error(`${name} must be a positive integer, got ${JSON.stringify(text)}`));
+    return value;
+  };
+  const settings: NodeAlertsOptions = { targetsFor: alertTargetsFromFile(env.DIRECTORY_FILE, env.ALERTS_ALLOW_PRIVATE === '1', log) };
+  const maxAttempts = number('ALERTS_MAX_ATTEMPTS');
+  const leaseMs = number('ALERTS_LEASE_MS');
+  const pollMs = number('ALERTS_POLL_MS');
+  return { ...settings, ...(maxAttempts && { maxAttempts }), ...(leaseMs && { leaseMs }), ...(pollMs && { pollMs }) };
 }

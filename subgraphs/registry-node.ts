@@ -7,6 +7,9 @@ import type { Caller } from '../lib/server/request-context.js';
 import { httpSiblingClient } from '../lib/subgraph/sibling-client.js';
 import type { NodeIdentity, SubgraphModule } from '../lib/subgraph/subgraph-module.js';
 import { startSubgraph, type RunningSubgraph } from '../lib/subgraph/subgraph-server.js';
+import { AlertDispatcher, crashHookFromEnv, type DispatcherOptions } from '../lib/alerts/alert-dispatcher.js';
+import type { AlertTargetsFor } from '../lib/alerts/alert-url-policy.js';
+import { ALERTS_SCHEMA, type AlertsDb } from '../lib/alerts/alerts-table.js';
 import { auditSubgraph } from './audit/index.js';
 import { enterprisesSubgraph } from './enterprises/index.js';
 import { lifecycleSubgraph } from './lifecycle/index.js';
@@ -41,6 +44,14 @@ export interface RegistryNodeOptions {
    * cannot be combined with a signing secret, and it is refused under NODE_ENV=production.
    */
   unsignedCallerForBenchmark?: Caller;
+  /** Push alerts: where partners may receive them, and the dispatcher's settings (docs/alerts.md). */
+  alerts?: NodeAlertsOptions;
+}
+
+export interface NodeAlertsOptions extends Partial<Omit<DispatcherOptions, 'db' | 'log' | 'country' | 'targetsFor'>> {
+  targetsFor: AlertTargetsFor;
+  /** false: the dispatcher is created but not started (tests drive it with tick()). Default true. */
+  autoStart?: boolean;
 }
 
 export interface RunningNode {
@@ -51,6 +62,8 @@ export interface RunningNode {
    * the authority's rights): how a node seeds its own demo data without opening a door on the network.
    */
   execute(subgraph: NodeSubgraphName, query: string, variables?: Record<string, unknown>): ReturnType<RunningSubgraph['execute']>;
+  /** The alert dispatcher, in the process that runs the audit subgraph (one per process). */
+  alerts?: AlertDispatcher;
   stop(): Promise<void>;
 }
 
@@ -71,6 +84,11 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
   const servers: RunningSubgraph[] = [];
   const byName = new Map<NodeSubgraphName, RunningSubgraph>();
   const names = options.only ?? (Object.keys(SUBGRAPH_MODULES) as NodeSubgraphName[]);
+  const log = options.logger ?? rootLogger();
+  // Migrated by each subgraph as it starts (lib/subgraph/subgraph-server.ts): the writers need the outbox.
+  const alertsDb = options.database.forSchema<AlertsDb>(ALERTS_SCHEMA);
+  const alertsDeps = options.alerts && { targetsFor: options.alerts.targetsFor, clock: options.alerts.clock };
+  let dispatcher: AlertDispatcher | undefined;
   try {
     // Sequential: migrations of one database should not race each other's locks at start-up.
     for (const name of names) {
@@ -84,10 +102,17 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
         host: options.host,
         logger: options.logger,
         unsignedCallerForBenchmark: options.unsignedCallerForBenchmark,
+        alerts: alertsDeps,
       });
       servers.push(server);
       byName.set(name, server);
       urls[name] = server.url;
+    }
+    // Only with alert settings: a node without them (most tests) makes no polling statements.
+    if (names.includes('audit') && options.alerts) {
+      const { autoStart = true, targetsFor, ...settings } = options.alerts;
+      dispatcher = new AlertDispatcher({ db: alertsDb, log: log.child({ service: 'alerts' }), country: options.node.country, targetsFor, beforeSend: crashHookFromEnv(process.env), ...settings });
+      if (autoStart) dispatcher.start();
     }
   } catch (error) {
     await Promise.all(servers.map((s) => s.stop()));
@@ -103,7 +128,9 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
       if (!server) throw new Error(`the ${subgraph} subgraph does not run in this process`);
       return server.execute(query, variables, self);
     },
+    alerts: dispatcher,
     async stop() {
+      await dispatcher?.stop();
       await Promise.all(servers.map((s) => s.stop()));
       await nonces.close();
     },

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DATA_SUBGRAPHS, DIRECTORY_SUBGRAPH, type DataSubgraphName } from '../../lib/schema/contract.js';
 import { parseSigningSecret, type SigningOptions } from '../../lib/security/signing-secret.js';
+import { readAlertUrls } from '../../lib/alerts/alert-url-policy.js';
 import { readLimits, type RegistryLimits } from './registry-limits.js';
 import { readReceiptKeys, type ReceiptKeysSource } from '../receipts/receipt-key-entry.js';
 
@@ -100,6 +101,9 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
     const signing = readSigning(raw.signing, `${where}.signing`, env, problems);
     const limits = readLimits(raw.limits, `${where}.limits`, problems);
     const receiptKeys = readReceiptKeys(raw.receiptKeys, `${where}.receiptKeys`, problems);
+    // Where the home node may push alerts to this registry's partners (docs/alerts.md); the node reads them from the same file.
+    readAlertUrls(raw.alertUrls, `${where}.alertUrls`, problems);
+    if (raw.alertsAllowPrivate !== undefined && typeof raw.alertsAllowPrivate !== 'boolean') problems.push(`${where}.alertsAllowPrivate must be true or false`);
     const registry = name ?? where;
     const extensions: ExtensionEntry[] = [];
     const rawExtensions = raw.extensions ?? [];

@@ -40,6 +40,7 @@ export const isInternalSubject = (subject: string): boolean => subject === GATEW
 const PUBLIC: Right = { kind: 'public' };
 const READERS: Right = { kind: 'roles', roles: ['authority', 'manufacturer', 'customs', 'partner', 'analyst'] };
 const AUTHORITY: Right = { kind: 'roles', roles: ['authority'] };
+const PARTNER_AND_AUTHORITY: Right = { kind: 'roles', roles: ['partner', 'authority'] };
 const AUTHORITY_AND_MAKER: Right = { kind: 'owner-reference', unitCodeOf: (parent) => parent.unit_code ?? parent.unitCode };
 
 const publicFields = (...fields: string[]) => Object.fromEntries(fields.map((f) => [f, PUBLIC]));
@@ -58,6 +59,9 @@ export const ACCESS_POLICY: Record<string, Record<string, Right>> = {
     // Federation plumbing: entity fetches are checked field by field on the entity types.
     ...publicFields('_entities', '_service'),
     auditLog: AUTHORITY,
+    // Push alerts (docs/alerts.md): a partner manages its own country's subscriptions (checked again in lib/alerts).
+    alertSubscriptions: PARTNER_AND_AUTHORITY,
+    alertDeliveries: PARTNER_AND_AUTHORITY,
   },
   Mutation: {
     registerEnterprise: write(['authority']),
@@ -69,6 +73,9 @@ export const ACCESS_POLICY: Record<string, Record<string, Right>> = {
     openRecall: write(['authority', 'manufacturer'], (args) => [input(args).model]),
     closeRecall: write(['authority']),
     appendAudit: { kind: 'gateway' },
+    createAlertSubscription: { kind: 'roles', roles: ['partner'] },
+    deleteAlertSubscription: PARTNER_AND_AUTHORITY,
+    replayAlertDeliveries: AUTHORITY,
   },
   // The public view of a robot, a model and a maker: what a phone shows after scanning a label.
   Unit: {
@@ -111,6 +118,7 @@ export const ACCESS_POLICY: Record<string, Record<string, Right>> = {
   AuditEntry: { '*': PUBLIC },
   AuditEntryConnection: { '*': PUBLIC },
   AuditEntryEdge: { '*': PUBLIC },
+  ...Object.fromEntries(['AlertSubscription', 'AlertScope', 'CreatedAlertSubscription', 'AlertDelivery', 'AlertAttempt'].map((type) => [type, { '*': PUBLIC }])),
 };
 
 /** Federation's own types are plumbing, not data. */

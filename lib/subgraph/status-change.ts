@@ -29,6 +29,8 @@ export async function changeStatus<DB, T extends TableName<DB>, Status extends s
   spec: AuditedTable<DB, T>,
   code: string,
   decision: StatusDecision<Status>,
+  /** Runs in the same transaction after the change (the alert outbox: lib/alerts/outbox.ts). */
+  alongside?: (trx: Kysely<any>, previousStatus: string) => Promise<void>,
 ): Promise<RowOf<DB, T> | null> {
   const table: string = spec.table.table;
   const key: string = spec.table.key;
@@ -47,6 +49,7 @@ export async function changeStatus<DB, T extends TableName<DB>, Status extends s
         request_id: decision.requestId,
       })
       .execute();
+    await alongside?.(trx, current.status);
     return updated;
   });
   return row as RowOf<DB, T> | null;

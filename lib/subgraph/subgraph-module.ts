@@ -2,6 +2,7 @@ import type { buildSubgraphSchema } from '@apollo/subgraph';
 import type { Kysely, Migration } from 'kysely';
 import type { NodeSubgraphName } from '../schema/contract.js';
 import type { RequestContext } from '../server/request-context.js';
+import type { AlertTargetsFor } from '../alerts/alert-url-policy.js';
 import type { SiblingClient } from './sibling-client.js';
 
 /** The registry node a subgraph belongs to: one country, one database. */
@@ -17,6 +18,13 @@ export interface SubgraphDeps<DB> {
   db: Kysely<DB>;
   /** Entity lookups on the other subgraphs of the same node, through their public contract. */
   siblings: SiblingClient;
+  /** Push alerts (the audit subgraph serves their subscriptions): which URLs each partner may use. */
+  alerts?: AlertsDeps;
+}
+
+export interface AlertsDeps {
+  targetsFor: AlertTargetsFor;
+  clock?: () => Date;
 }
 
 export type SubgraphContext<TLoaders> = RequestContext & { loaders: TLoaders };

@@ -7,6 +7,7 @@ import { parse } from 'graphql';
 import type { Database } from '../database/database.js';
 import { rootLogger, type Logger } from '../logging/logger.js';
 import { migrateSchema } from '../database/migrate.js';
+import { migrateAlerts } from '../alerts/alerts-schema.js';
 import { applyAccessPolicy } from '../access/access-policy.js';
 import { loadSdl } from '../schema/contract.js';
 import { startGraphQLServer, type RunningServer } from '../server/http-server.js';
@@ -17,7 +18,7 @@ import type { SigningOptions } from '../security/signing-secret.js';
 import { logRequestErrors, maskInternalErrors } from '../server/mask-errors.js';
 import { requestMetricsPlugin } from '../metrics/request-metrics.js';
 import type { SiblingClient } from './sibling-client.js';
-import type { GraphQLResolverMap, NodeIdentity, SubgraphContext, SubgraphDeps, SubgraphModule } from './subgraph-module.js';
+import type { AlertsDeps, GraphQLResolverMap, NodeIdentity, SubgraphContext, SubgraphDeps, SubgraphModule } from './subgraph-module.js';
 
 export interface SubgraphServerOptions {
   node: NodeIdentity;
@@ -33,6 +34,7 @@ export interface SubgraphServerOptions {
   logger?: Logger;
   /** Benchmark only (see RegistryNodeOptions): every unsigned request acts as this caller. */
   unsignedCallerForBenchmark?: Caller;
+  alerts?: AlertsDeps;
 }
 
 /** A readiness probe must answer promptly: a database slower than this counts as not ready. */
@@ -52,8 +54,11 @@ export async function startSubgraph<DB, L, R extends object>(
   options: SubgraphServerOptions,
 ): Promise<RunningSubgraph> {
   const db = options.database.forSchema<DB>(module.schema);
+  // The shared alert outbox first: the lifecycle, product-models and enterprises writes append to it
+  // (lib/alerts/outbox.ts), however the subgraph is started (a node, --only, a test).
+  await migrateAlerts(options.database);
   await migrateSchema(db, module.schema, module.migrations);
-  const deps: SubgraphDeps<DB> = { node: options.node, db, siblings: options.siblings };
+  const deps: SubgraphDeps<DB> = { node: options.node, db, siblings: options.siblings, alerts: options.alerts };
   const apollo = new ApolloServer<SubgraphContext<L>>({
     // The generated resolver types are checked against the SDL; buildSubgraphSchema's map is looser.
     // Who may read and write what is decided here, once, for every path that reaches a field (lib/access).

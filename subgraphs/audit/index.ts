@@ -7,6 +7,8 @@ import type { AuditDb, AuditEntryRow, NewAuditEntry } from './audit-table.js';
 import { migrations } from './migrations.js';
 import { normaliseCode } from '../../lib/identity-code/identity-code.js';
 import type { Kysely } from 'kysely';
+import type { AlertsDeps } from '../../lib/subgraph/subgraph-module.js';
+import { alertResolvers } from './alert-resolvers.js';
 
 const MAX_BATCH = 1_000;
 
@@ -41,9 +43,13 @@ export const auditSubgraph = {
   schema: 'audit',
   migrations,
   loaders: () => ({}),
-  resolvers: ({ db }: { db: Kysely<AuditDb> }) => ({
+  resolvers: ({ db, alerts }: { db: Kysely<AuditDb>; alerts?: AlertsDeps }) => {
+    const alerting = alertResolvers(db as Kysely<unknown>, alerts);
+    return {
     DateTime,
+    ...alerting,
     Query: {
+      ...alerting.Query,
       auditLog(_: unknown, args: PageArgs & { filter?: AuditFilterInput | null }) {
         const filter = readFilter(args.filter);
         // Newest first: the cursor is the id the next page starts below.
@@ -55,6 +61,7 @@ export const auditSubgraph = {
       },
     },
     Mutation: {
+      ...alerting.Mutation,
       // Only the gateway's own signed call gets here (lib/access: appendAudit).
       async appendAudit(_: unknown, { entries }: { entries: AuditEntryInput[] }) {
         if (entries.length > MAX_BATCH) throw registryError('LIMIT_EXCEEDED', `at most ${MAX_BATCH} entries per call, got ${entries.length}`, { max: MAX_BATCH });
@@ -66,7 +73,8 @@ export const auditSubgraph = {
       operationType: (row: AuditEntryRow) => row.operation_type,
       operationName: (row: AuditEntryRow) => row.operation_name,
     },
-  }),
+    };
+  },
 };
 
 const short = (value: string | null | undefined, max = 200): string | null => (value == null ? null : value.slice(0, max));

@@ -8,6 +8,7 @@ import { findByKeys, resolveTablePage } from '../../lib/subgraph/keyed-table.js'
 import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { SubgraphModule } from '../../lib/subgraph/subgraph-module.js';
 import { insertEnterprise } from './enterprise-repository.js';
+import { enqueueAlerts } from '../../lib/alerts/outbox.js';
 import { changeStatus, statusChangesLoader } from '../../lib/subgraph/status-change.js';
 import { listPageSource, resolvePage } from '../../lib/subgraph/pagination.js';
 import { ENTERPRISE, ENTERPRISE_STATUS, type EnterpriseRow, type EnterprisesDb, type EnterpriseStatusChangeRow } from './enterprise-table.js';
@@ -52,7 +53,12 @@ export const enterprisesSubgraph: SubgraphModule<EnterprisesDb, Loaders, Resolve
           reason,
           changedBy: ctx.caller?.subject ?? null,
           requestId: ctx.requestId,
-        });
+        }, (trx, previous) =>
+          // Partners hear of a suspension or revocation (docs/alerts.md), in the decision's own transaction.
+          args.status !== 'ACTIVE' && previous !== args.status
+            ? enqueueAlerts(trx, [{ kind: 'ENTERPRISE_SUSPENDED', subject: code, occurredAt: new Date(), facts: { status: args.status, previousStatus: previous, reason } }])
+            : Promise.resolve(),
+        );
         if (!row) throw registryError('UNKNOWN_ENTERPRISE', `enterprise ${code} is not registered`, { input: code });
         return row;
       },

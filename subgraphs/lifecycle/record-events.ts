@@ -6,6 +6,7 @@ import { readHomeCode } from '../../lib/subgraph/codes.js';
 import { findByKeys } from '../../lib/subgraph/keyed-table.js';
 import type { SubgraphDeps } from '../../lib/subgraph/subgraph-module.js';
 import { readEventDetails, sameDetails, unknownRecall, type DetailRule, type EventDetails } from './event-details.js';
+import { enqueueLifecycleAlerts } from './lifecycle-alerts.js';
 import { insertEvents, lockRecordingOrder, lockUnitStates, saveUnitStates } from './lifecycle-repository.js';
 import { LIFECYCLE_EVENT, type LifecycleDb, type LifecycleEventRow, type LifecycleEventTable, type UnitStateTable } from './lifecycle-table.js';
 import { applyEvent, type TransitionRule, type UnitStatus } from './state-machine.js';
@@ -236,7 +237,10 @@ async function applyInOrder(
   if (refusals.length > 0 || doomed) return { refused: refusals };
 
   if (toInsert.length > 0) await lockRecordingOrder(trx);
-  const inserted = new Map((await insertEvents(trx, toInsert)).map((row) => [row.event_id, row]));
+  const insertedRows = await insertEvents(trx, toInsert);
+  const inserted = new Map(insertedRows.map((row) => [row.event_id, row]));
+  // The transactional outbox: the alerts commit with the events or not at all (docs/alerts.md).
+  await enqueueLifecycleAlerts(trx, insertedRows);
   const states: Insertable<UnitStateTable>[] = [];
   for (const [code, unit] of units) {
     if (!unit.changed) continue;

@@ -11,6 +11,7 @@ import type { CodeRef, SubgraphModule } from '../../lib/subgraph/subgraph-module
 import { migrations } from './migrations.js';
 import type { Resolvers } from './resolvers-types.generated.js';
 import { insertProductModel } from './product-model-repository.js';
+import { enqueueAlerts } from '../../lib/alerts/outbox.js';
 import { changeStatus, statusChangesLoader } from '../../lib/subgraph/status-change.js';
 import { PRODUCT_MODEL, PRODUCT_MODEL_STATUS, RECALL_CAMPAIGN, type ProductModelRow, type ProductModelsDb, type ProductModelStatusChangeRow } from './product-model-table.js';
 import { findRecallsOfModels, findRecallsOfUnits, findVerificationFacts, type VerificationFactsRow } from './recall-campaign-repository.js';
@@ -81,7 +82,12 @@ export const productModelsSubgraph: SubgraphModule<ProductModelsDb, Loaders, Res
           reason,
           changedBy: ctx.caller?.subject ?? null,
           requestId: ctx.requestId,
-        });
+        }, (trx, previous) =>
+          // Partners hear of a withdrawal (docs/alerts.md), in the decision's own transaction.
+          args.status === 'WITHDRAWN' && previous !== 'WITHDRAWN'
+            ? enqueueAlerts(trx, [{ kind: 'MODEL_WITHDRAWN', subject: code, occurredAt: new Date(), facts: { status: args.status, previousStatus: previous, reason } }])
+            : Promise.resolve(),
+        );
         if (!row) throw registryError('UNKNOWN_MODEL', `product model ${code} is not registered`, { input: code });
         return row;
       },

@@ -1,3 +1,4 @@
+import { enqueueAlerts } from '../../lib/alerts/outbox.js';
 import { sql, type Kysely } from 'kysely';
 import { SCHEMA, type ProductModelsDb, type ProductModelStatus } from './product-model-table.js';
 import type { RecallCampaignRow } from './recall-campaign-table.js';
@@ -100,6 +101,7 @@ export function insertRecallCampaign(db: Kysely<ProductModelsDb>, campaign: NewR
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    await enqueueAlerts(trx, [{ kind: 'RECALL_OPENED', subject: row.model_code, occurredAt: row.opened_at, facts: recallFacts(row) }]);
     return { kind: 'opened', campaign: row };
   });
 }
@@ -111,14 +113,24 @@ export type CloseRecallOutcome =
 
 /** Closes an open campaign in one statement; only when nothing changed is the row read to say why. */
 export async function closeRecallCampaign(db: Kysely<ProductModelsDb>, code: string): Promise<CloseRecallOutcome> {
-  const closed = await db
-    .updateTable('recall_campaign')
-    .set({ closed_at: sql`greatest(now(), opened_at)` })
-    .where('code', '=', code)
-    .where('closed_at', 'is', null)
-    .returningAll()
-    .executeTakeFirst();
+  // A transaction for the outbox: the alert commits with the closing (docs/alerts.md).
+  const closed = await db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('recall_campaign')
+      .set({ closed_at: sql`greatest(now(), opened_at)` })
+      .where('code', '=', code)
+      .where('closed_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    if (row) await enqueueAlerts(trx, [{ kind: 'RECALL_CLOSED', subject: row.model_code, occurredAt: row.closed_at!, facts: recallFacts(row) }]);
+    return row;
+  });
   if (closed) return { kind: 'closed', campaign: closed };
   const existing = await db.selectFrom('recall_campaign').selectAll().where('code', '=', code).executeTakeFirst();
   return existing ? { kind: 'already-closed', campaign: existing } : { kind: 'unknown-recall' };
+}
+
+/** What an alert says about a campaign. */
+function recallFacts(row: RecallCampaignRow): Record<string, unknown> {
+  return { recall: row.code, serialFrom: row.serial_from, serialTo: row.serial_to, defect: row.defect, remedy: row.remedy, openedAt: row.opened_at, closedAt: row.closed_at };
 }

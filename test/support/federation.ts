@@ -9,7 +9,7 @@ import type { RegistryDirectory } from '../../gateway/directory/registry-directo
 import { startGateway, type RunningGateway } from '../../gateway/gateway-server.js';
 import type { LimitsConfig } from '../../gateway/limits/limits-config.js';
 import type { ReceiptKeyRing } from '../../gateway/receipts/receipt-keys.js';
-import { startRegistryNode, type RunningNode } from '../../subgraphs/registry-node.js';
+import { startRegistryNode, type NodeAlertsOptions, type RunningNode } from '../../subgraphs/registry-node.js';
 import { TEST_SIGNING, TEST_SIGNING_ENV } from './signing.js';
 import { createTestDatabase } from './test-database.js';
 
@@ -64,6 +64,8 @@ export async function startFederation(
     gatewayLimits?: Partial<LimitsConfig>;
     /** Receipt signing keys (default: a key for this gateway only). */
     receiptKeys?: ReceiptKeyRing | null;
+    /** Push-alert settings of the home node (test/alerts.test.ts); without them it runs no dispatcher. */
+    homeAlerts?: NodeAlertsOptions;
   } = {},
 ): Promise<Federation> {
   const drops: (() => Promise<void>)[] = [];
@@ -78,7 +80,7 @@ export async function startFederation(
     }
     const database = await openDatabase(config);
     databases.push(database);
-    nodes.push(await startRegistryNode({ node: { country: spec.country, name: spec.name ?? `${spec.country} registry` }, database, signing: TEST_SIGNING }));
+    nodes.push(await startRegistryNode({ node: { country: spec.country, name: spec.name ?? `${spec.country} registry` }, database, signing: TEST_SIGNING, alerts: nodes.length === 0 ? options.homeAlerts : undefined }));
   }
   const directoryInput = {
     // Partners run this software with the same secret, so their entries name it (the home node's is the gateway's own).
