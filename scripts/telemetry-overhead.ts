@@ -99,7 +99,7 @@ try {
   ];
   console.log(`\n${rounds} rounds of ${seconds} s per variant, ${concurrency} clients; CPU ms per request (gateway + node processes)`);
   for (const scenario of scenarios) {
-    const totals = new Map(started.map((v) => [v.name, { requests: 0, gatewayMs: 0, nodeMs: 0, wallMs: 0 }]));
+    const totals = new Map(started.map((v) => [v.name, { requests: 0, gatewayMs: 0, nodeMs: 0, wallMs: 0, rounds: [] as number[] }]));
     // One unmeasured run per variant first: JIT, connection pools and caches warm up alike.
     for (const variant of started) await load(variant.gateway.url, token, scenario.body);
     for (let round = 0; round < rounds; round++) {
@@ -108,20 +108,23 @@ try {
         const before = { gateway: cpuMs(variant.gateway.pid), node: cpuMs(variant.node.pid), at: performance.now() };
         const requests = await load(variant.gateway.url, token, scenario.body);
         const total = totals.get(variant.name)!;
+        const gatewayMs = cpuMs(variant.gateway.pid) - before.gateway;
+        const nodeMs = cpuMs(variant.node.pid) - before.node;
         total.requests += requests;
-        total.gatewayMs += cpuMs(variant.gateway.pid) - before.gateway;
-        total.nodeMs += cpuMs(variant.node.pid) - before.node;
+        total.gatewayMs += gatewayMs;
+        total.nodeMs += nodeMs;
+        total.rounds.push((gatewayMs + nodeMs) / requests);
         total.wallMs += performance.now() - before.at;
       }
     }
     console.log(`\n${scenario.name}`);
-    console.log('variant       requests  req/s   gateway ms/req  node ms/req  total ms/req');
+    console.log('variant       requests  req/s   gateway ms/req  node ms/req  total ms/req  (per round)');
     const base = totals.get('default')!;
     const perRequest = (t: typeof base) => (t.gatewayMs + t.nodeMs) / t.requests;
     for (const [name, t] of totals) {
       const vsDefault = name === 'default' ? '' : `  (${signed(((perRequest(t) - perRequest(base)) / perRequest(base)) * 100)}% vs default)`;
       console.log(
-        `${name.padEnd(12)}  ${String(t.requests).padStart(8)}  ${(t.requests / (t.wallMs / 1000)).toFixed(0).padStart(5)}   ${(t.gatewayMs / t.requests).toFixed(2).padStart(14)}  ${(t.nodeMs / t.requests).toFixed(2).padStart(11)}  ${perRequest(t).toFixed(2).padStart(12)}${vsDefault}`,
+        `${name.padEnd(12)}  ${String(t.requests).padStart(8)}  ${(t.requests / (t.wallMs / 1000)).toFixed(0).padStart(5)}   ${(t.gatewayMs / t.requests).toFixed(2).padStart(14)}  ${(t.nodeMs / t.requests).toFixed(2).padStart(11)}  ${perRequest(t).toFixed(2).padStart(12)}  (${t.rounds.map((r) => r.toFixed(2)).join(' ')})${vsDefault}`,
       );
     }
   }
