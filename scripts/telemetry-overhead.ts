@@ -14,9 +14,10 @@ import { isReadyMessage, type ReadyMessage } from './ready-message.js';
 /**
  * `npm run telemetry-overhead -- [--seconds 8] [--rounds 3] [--units 20000] [--concurrency 4]`: what metrics
  * and traces cost. Needs DATABASE_URL (a Postgres server; a database of its own is made and dropped).
- * Three gateway + registry node pairs, all on one seeded database: `default` (metrics on, tracing off),
- * `metrics-off` (METRICS=off) and `tracing` (metrics on, spans exported over OTLP to a sink in this process
- * that discards them). Each scenario is run round by round, the variants interleaved in rotating order, so
+ * Four gateway + registry node pairs, all on one seeded database: `default` (metrics on, tracing off),
+ * `metrics-off` (METRICS=off), `tracing` (metrics on, spans exported over OTLP to a sink in this process
+ * that discards them) and `unsampled` (tracing loaded, OTEL_TRACES_SAMPLER=always_off: the cost of context
+ * propagation and instrumentation without spans). Each scenario is run round by round, the variants interleaved in rotating order, so
  * that the machine's other load falls on all three alike (after one unmeasured warm-up run each); the figure to trust is CPU milliseconds per request
  * of the gateway and node processes (from /proc), not requests per second. Prints figures, asserts nothing.
  */
@@ -67,12 +68,14 @@ try {
   writeFileSync(pointsFile, JSON.stringify({ 'telemetry-overhead': 1_000_000_000_000 }));
   const { privateJwk } = await ensureDevelopmentKey(work);
   const token = await signToken(privateJwk, { subject: 'telemetry-overhead', role: 'authority', issuer: DEVELOPMENT_ISSUER, audience: DEFAULT_AUDIENCE, ttl: '4h' });
-  const common = { NODE_SIGNING_SECRET: secret, LOG_LEVEL: 'warn', NODE_ENV: 'development', OTEL_EXPORTER_OTLP_ENDPOINT: '', METRICS: '' };
+  const common = { NODE_SIGNING_SECRET: secret, LOG_LEVEL: 'warn', NODE_ENV: 'development', OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_TRACES_SAMPLER: '', METRICS: '' };
   const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
   const variants = [
     { name: 'default', env: {}, execArgv: [] as string[] },
     { name: 'metrics-off', env: { METRICS: 'off' }, execArgv: [] },
     { name: 'tracing', env: { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl }, execArgv: ['--import', register] },
+    // Tracing loaded but no request sampled: what context propagation and instrumentation cost by themselves.
+    { name: 'unsampled', env: { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_TRACES_SAMPLER: 'always_off' }, execArgv: ['--import', register] },
   ];
   const started = [];
   for (const variant of variants) {
