@@ -26,11 +26,12 @@ export function withIncomingTrace<T>(headers: IncomingHttpHeaders, work: () => T
 }
 
 /**
- * One outgoing call to a subgraph (the gateway's undici transport, which no instrumentation sees as
- * its own request): a client span, and its W3C `traceparent` added to `headers`. Request signatures
- * do not cover this header (lib/security/request-signer.ts), so adding it changes no signature.
+ * One outgoing call to a subgraph (the gateway's undici transport): a client span, and its W3C
+ * `traceparent` added to `headers`; made here, not left to the undici instrumentation (which skips a
+ * request that already has one), so that it holds with any SDK and is off at no cost. Request
+ * signatures do not cover this header (lib/security/request-signer.ts): adding it changes no signature.
  */
-export async function traceOutgoingCall<T>(url: string, headers: Record<string, string>, call: () => Promise<T & { status: number }>): Promise<T & { status: number }> {
+export async function traceOutgoingCall<T extends { status: number }>(url: string, headers: Record<string, string>, call: () => Promise<T>): Promise<T> {
   if (!tracingEnabled()) return call();
   if (!trace.getSpan(context.active())) {
     // A call of no request (a health probe every 15 s, a conformance check): not traced, and the subgraph
@@ -57,12 +58,6 @@ export async function traceOutgoingCall<T>(url: string, headers: Record<string, 
   } finally {
     span.end();
   }
-}
-
-/** Adds `traceparent` for the active span to headers of a call made with fetch (when no undici instrumentation runs). */
-export function injectTraceContext(headers: Record<string, string>): Record<string, string> {
-  propagation.inject(context.active(), headers);
-  return headers;
 }
 
 export interface StatementDone {
