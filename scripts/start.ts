@@ -37,7 +37,7 @@ const nodeDataDir = join(dataDir, 'registry');
 if (!env[SIGNING_SECRET_ENV] && env.NODE_ENV !== 'production') env[SIGNING_SECRET_ENV] = developmentSigningSecret(dataDir).toString('hex');
 const script = (name: string) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
 // Traces (docs/operations.md): the SDK must load before the application, hence --import; not even loaded without an endpoint.
-const tracing = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() ? ['--import', new URL('../lib/telemetry/register.js', import.meta.url).href] : [];
+const tracing = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() ? ['--import', new URL('../lib/telemetry/register.js', import.meta.url).href] : [];
 
 type Role = 'registry node' | 'gateway';
 const children = new Map<Role, ChildProcess>();
