@@ -36,6 +36,8 @@ const nodeDataDir = join(dataDir, 'registry');
 // folder. Production must bring its own (the node refuses to start without one).
 if (!env[SIGNING_SECRET_ENV] && env.NODE_ENV !== 'production') env[SIGNING_SECRET_ENV] = developmentSigningSecret(dataDir).toString('hex');
 const script = (name: string) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
+// Traces (docs/operations.md): the SDK must load before the application, hence --import; not even loaded without an endpoint.
+const tracing = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() ? ['--import', new URL('../lib/telemetry/register.js', import.meta.url).href] : [];
 
 type Role = 'registry node' | 'gateway';
 const children = new Map<Role, ChildProcess>();
@@ -44,7 +46,7 @@ let stopping = false;
 /** Forks an entry point and resolves with its ready message; rejects if it exits first. */
 function start<R extends ReadyMessage['role']>(role: Role, file: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
   // Own process group: Ctrl+C reaches only the launcher, which stops the children in order.
-  const child = fork(script(file), args, { env: { ...env, ...extraEnv }, detached: true, stdio: 'inherit' });
+  const child = fork(script(file), args, { env: { ...env, ...extraEnv }, execArgv: [...process.execArgv, ...tracing], detached: true, stdio: 'inherit' });
   children.set(role, child);
   child.once('exit', (code, signal) => {
     children.delete(role);

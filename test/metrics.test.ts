@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serveMetrics } from '../lib/metrics/metrics-endpoint.js';
 import { startFederation, type Federation } from './support/federation.js';
 import { seedNode } from './support/seed-node.js';
@@ -130,5 +130,34 @@ describe('metrics: who may read them without a token', () => {
     expect(await statusFor('192.0.2.10', {})).toBe(403);
     expect(await statusFor('127.0.0.1', { NODE_ENV: 'production' })).toBe(404);
     expect(await statusFor('127.0.0.1', { NODE_ENV: 'production', METRICS_TOKEN: 'configured' })).toBe(401);
+  });
+});
+
+describe('metrics: METRICS=off', () => {
+  it('counts nothing and answers /metrics with 404', async () => {
+    // Read once when the module loads: a fresh copy of the metrics modules, loaded with METRICS=off.
+    vi.resetModules();
+    vi.stubEnv('METRICS', 'off');
+    try {
+      const endpoint = await import('../lib/metrics/metrics-endpoint.js');
+      const { metricsRegistry } = await import('../lib/metrics/registry.js');
+      const { countHttpRequest } = await import('../lib/metrics/request-metrics.js');
+      const { observeStatement } = await import('../lib/metrics/database-metrics.js');
+      countHttpRequest('gateway', '/graphql', 200);
+      observeStatement('select 1', 2);
+      const metrics = await metricsRegistry.getMetricsAsJSON();
+      const values = (name: string) => metrics.find((m) => m.name === name)?.values;
+      expect(values('robot_registry_http_requests_total')).toEqual([]);
+      expect(values('robot_registry_db_statement_duration_seconds')).toEqual([]);
+      expect(metrics.filter((m) => m.name.startsWith('robot_registry_process_') || m.name.startsWith('robot_registry_nodejs_'))).toEqual([]);
+      let status = 0;
+      const req = { method: 'GET', headers: {}, socket: { remoteAddress: '127.0.0.1' } } as unknown as IncomingMessage;
+      const res = { writeHead: (code: number) => void (status = code), end: () => undefined } as unknown as ServerResponse;
+      await endpoint.serveMetrics(req, res, {});
+      expect(status).toBe(404);
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
+import { traceOutgoingCall } from '../../lib/telemetry/tracing.js';
 
 /** A subgraph's answer as it came: status and body text (parsed by whoever reads it). */
 export interface RawAnswer {
@@ -25,8 +26,11 @@ export class SubgraphTransport {
 
   async post(url: string, headers: Record<string, string>, body: string, signal: EventEmitter): Promise<RawAnswer> {
     const { pool, path } = this.endpoint(url);
-    const response = await pool.request({ method: 'POST', path, headers, body, signal });
-    return { status: response.statusCode, text: await response.body.text() };
+    // A client span, and its traceparent in `headers` (a no-op while tracing is off).
+    return traceOutgoingCall(url, headers, async () => {
+      const response = await pool.request({ method: 'POST', path, headers, body, signal });
+      return { status: response.statusCode, text: await response.body.text() };
+    });
   }
 
   /** The URL's query string, as request signatures cover it. */

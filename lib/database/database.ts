@@ -9,6 +9,7 @@ import pg from 'pg';
 import { rootLogger } from '../logging/logger.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { instrumentDialect, observeStatement } from '../metrics/database-metrics.js';
+import { recordStatementSpan, tracingEnabled } from '../telemetry/tracing.js';
 import { DatabaseUnavailableError, isConnectionError, type WriteOutcome } from './database-unavailable.js';
 
 /** `url` = Postgres connection string; else PGlite at `dataDir`, or in memory when omitted. */
@@ -115,11 +116,14 @@ class DatabaseBase implements Database {
   readonly #release: () => Promise<void>;
   readonly #internal: Kysely<any>; // unlogged, for ping()
   readonly #describe: string;
+  /** The database as trace spans name it (`db.namespace`): the Postgres database, or "pglite". */
+  readonly #namespace: string;
   #closing: Promise<void> | undefined;
 
-  constructor(kind: 'pglite' | 'postgres', describe: string, createDialect: () => Dialect, release: () => Promise<void>) {
+  constructor(kind: 'pglite' | 'postgres', describe: string, createDialect: () => Dialect, release: () => Promise<void>, namespace: string = kind) {
     this.kind = kind;
     this.#describe = describe;
+    this.#namespace = namespace;
     this.#createDialect = createDialect;
     this.#release = release;
     this.#internal = new Kysely({ dialect: createDialect() });
@@ -130,10 +134,12 @@ class DatabaseBase implements Database {
     if (!schema) throw new Error('forSchema needs a schema name');
     // A fresh Kysely per call is cheap: its dialect only wraps the shared
     // pool / PGlite, and destroying it leaves those untouched.
+    const traced = tracingEnabled() ? { system: 'postgresql' as const, namespace: this.#namespace, schema } : undefined;
     return new Kysely<DB>({
       dialect: instrumentDialect(this.#createDialect()),
       log: (event: LogEvent) => {
         observeStatement(event.query.sql, event.queryDurationMillis, event.level === 'query' ? 'ok' : 'error');
+        if (traced) recordStatementSpan({ sql: event.query.sql, durationMs: event.queryDurationMillis, error: event.level === 'error' ? event.error : undefined }, traced);
         if (event.level === 'query') {
           this.#emit({ schema, sql: event.query.sql, durationMs: event.queryDurationMillis });
         }
@@ -259,6 +265,7 @@ async function openPostgres(url: string): Promise<Database> {
     describe,
     () => new PostgresDialect({ pool: sharedPool }),
     () => pool.end(),
+    databaseName(url),
   );
   try {
     await database.ping(); // fail fast (and clearly) on a bad URL
@@ -311,6 +318,14 @@ function poolMaxFromEnv(): number {
     throw new Error(`DATABASE_POOL_MAX must be a positive integer, got "${raw}"`);
   }
   return max;
+}
+
+function databaseName(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).pathname.slice(1)) || 'postgres';
+  } catch {
+    return 'postgres';
+  }
 }
 
 /** host:port/db without credentials, for error messages and logs. */

@@ -1,11 +1,12 @@
 import type { DatabaseConnection, Dialect, Driver } from 'kysely';
-import { dbConnectionsInUse, dbConnectionsWaiting, dbStatementDuration } from './registry.js';
+import { dbConnectionsInUse, dbConnectionsWaiting, dbStatementDuration, metricsEnabled } from './registry.js';
 
 /**
  * Connections in use and waiting, for both backends alike: the dialect's driver is wrapped, so a
  * Postgres pool checkout and the PGlite session lock are counted at the same place.
  */
 export function instrumentDialect(dialect: Dialect): Dialect {
+  if (!metricsEnabled) return dialect;
   return {
     createAdapter: () => dialect.createAdapter(),
     createQueryCompiler: () => dialect.createQueryCompiler(),
@@ -47,6 +48,7 @@ const KINDS = new Set(['select', 'insert', 'update', 'delete']);
 
 /** One statement's latency, by its kind only (never its text: that would be an unbounded label). */
 export function observeStatement(sql: string, ms: number, outcome: 'ok' | 'error' = 'ok'): void {
+  if (!metricsEnabled) return;
   const word = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase() ?? 'other';
   dbStatementDuration.observe({ kind: KINDS.has(word) ? word : 'other', outcome }, ms / 1000);
 }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { metricsRegistry } from './registry.js';
+import { metricsEnabled, metricsRegistry } from './registry.js';
 import { refreshRegistryGauges } from './registry-metrics.js';
 
 /**
@@ -25,6 +25,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 function refuse(req: IncomingMessage, env: NodeJS.ProcessEnv): { status: number; message: string } | null {
   if (req.method !== 'GET') return { status: 405, message: 'GET /metrics only' };
+  if (!metricsEnabled) return { status: 404, message: 'metrics are off (METRICS=off)' };
   const token = env.METRICS_TOKEN?.trim();
   if (token) {
     const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim() ?? '';

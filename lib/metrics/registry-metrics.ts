@@ -1,4 +1,4 @@
-import { registryCircuit, registryFetchDuration, registryFetchErrors, registryUp, verdicts } from './registry.js';
+import { metricsEnabled, registryCircuit, registryFetchDuration, registryFetchErrors, registryUp, verdicts } from './registry.js';
 
 /**
  * What the gateway sees of each registry. The label is the registry's directory name (or
@@ -7,6 +7,7 @@ import { registryCircuit, registryFetchDuration, registryFetchErrors, registryUp
 
 /** Starts timing one fetch; call the result with no reason when it answered, with one when it did not. */
 export function timeRegistryFetch(registry: string): (failure?: 'refused' | 'malformed' | 'failed') => void {
+  if (!metricsEnabled) return () => undefined;
   const started = performance.now();
   return (failure) => {
     registryFetchDuration.observe({ registry, outcome: failure ? 'error' : 'ok' }, (performance.now() - started) / 1000);
@@ -43,6 +44,7 @@ export function refreshRegistryGauges(): void {
 
 /** Counts one customs verdict by its first reason; returns the judgement unchanged. */
 export function countVerdict<T extends { verdict: string; reasons: readonly { code: string }[] }>(judgement: T): T {
+  if (!metricsEnabled) return judgement;
   verdicts.inc({ verdict: judgement.verdict, reason: judgement.reasons[0]?.code ?? 'NONE' });
   return judgement;
 }

@@ -7,7 +7,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  * units, `_total` counters); every label has a bounded set of values: no codes, subjects or request ids.
  */
 export const metricsRegistry = new Registry();
-collectDefaultMetrics({ register: metricsRegistry, prefix: 'robot_registry_' });
+/**
+ * METRICS=off: nothing is counted or timed and /metrics answers 404 (to measure what metrics cost;
+ * docs/operations.md). Read once at start-up.
+ */
+export const metricsEnabled = process.env.METRICS?.trim().toLowerCase() !== 'off';
+if (metricsEnabled) collectDefaultMetrics({ register: metricsRegistry, prefix: 'robot_registry_' });
 
 const registers = [metricsRegistry];
 // Latency buckets from 2.5 ms (one indexed lookup) to 10 s (a partner's timeout and more).

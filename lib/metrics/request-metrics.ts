@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type GraphQLError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import { graphqlDuration, graphqlRequests, httpRequests, limitRejections } from './registry.js';
+import { graphqlDuration, graphqlRequests, httpRequests, limitRejections, metricsEnabled } from './registry.js';
 
 /**
  * Requests by operation and outcome, and their latency, as an Apollo plugin (one per server). The
@@ -8,6 +8,7 @@ import { graphqlDuration, graphqlRequests, httpRequests, limitRejections } from 
  * operation name is free text and would make the label unbounded.
  */
 export function requestMetricsPlugin(service: string): ApolloServerPlugin {
+  if (!metricsEnabled) return {};
   return {
     async requestDidStart({ schema }) {
       const started = performance.now();
@@ -34,6 +35,7 @@ export function requestMetricsPlugin(service: string): ApolloServerPlugin {
 
 /** One line in the HTTP server's access log: the route is one of four, so the label stays bounded. */
 export function countHttpRequest(service: string, path: string | undefined, status: number): void {
+  if (!metricsEnabled) return;
   const route = path === '/graphql' || path === '/metrics' ? path : path?.startsWith('/health/') ? '/health' : 'other';
   httpRequests.inc({ service, route, status: String(status) });
 }

@@ -4,6 +4,7 @@ import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { rootLogger, type Logger } from '../logging/logger.js';
 import { serveMetrics } from '../metrics/metrics-endpoint.js';
 import { countHttpRequest } from '../metrics/request-metrics.js';
+import { withIncomingTrace } from '../telemetry/tracing.js';
 import { HttpRefusal } from './http-refusal.js';
 import { requestContextFromHeaders, type Caller, type RequestContext } from './request-context.js';
 
@@ -67,7 +68,8 @@ export async function startGraphQLServer<TContext extends BaseContext>(
   const server = createServer((req, res) => {
     const started = performance.now();
     const request: Exchange = { context: requestContextFromHeaders(req.headers, serviceLog) };
-    handle(req, res, request)
+    // Spans of this request continue the caller's trace (W3C traceparent), as the gateway's calls send it.
+    withIncomingTrace(req.headers, () => handle(req, res, request))
       .catch((error) => {
         request.context.log.error({ err: error }, 'unhandled request error');
         if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal error' }] });
