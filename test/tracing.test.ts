@@ -7,6 +7,8 @@ import { startFederation, type Federation } from './support/federation.js';
 import { seedNode } from './support/seed-node.js';
 
 const SHIPMENT = 'query Shipment($c: [String!]!) { verifyMany(codes: $c) { verdict reasons { code } } }';
+/** The verdict's facts are gathered by the gateway's own batch (gateway/verdict/verdict-facts.ts), not by the plan. */
+const FACT_OPERATION = /^query (Shipment|VerificationFacts)__/;
 
 describe('traces: one verifyMany over two registries is one trace, from the client to each registry and its SQL', () => {
   let fed: Federation;
@@ -68,7 +70,7 @@ describe('traces: one verifyMany over two registries is one trace, from the clie
           gaps.push(`the server span of ${where}, child of the gateway's fetch`);
           continue;
         }
-        const operation = descendants(server).find((s) => s.name.startsWith('query Shipment__') && s.attributes['graphql.operation.name']);
+        const operation = descendants(server).find((s) => FACT_OPERATION.test(s.name) && s.attributes['graphql.operation.name']);
         if (!operation) {
           gaps.push(`the operation of ${where}`);
           continue;
@@ -86,7 +88,7 @@ describe('traces: one verifyMany over two registries is one trace, from the clie
     const spans = await waitForSpans(missing);
 
     // One trace: every span of this verifyMany's subgraph operations and statements carries the client's trace id.
-    const operations = spans.filter((s) => s.name.startsWith('query Shipment__'));
+    const operations = spans.filter((s) => FACT_OPERATION.test(s.name));
     expect(new Set(operations.map((s) => s.spanContext().traceId))).toEqual(new Set([traceId]));
     const registries = new Set(spans.filter((s) => s.kind === SpanKind.SERVER && ports.has(Number(s.attributes['server.port'])) && s.spanContext().traceId === traceId).map((s) => ports.get(Number(s.attributes['server.port']))!.node));
     expect([...registries].sort()).toEqual(['China registry', 'German registry']);
