@@ -36,6 +36,11 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'Provenance.pagedBorderCrossings': { kind: 'page', default: 50 },
   'Provenance.pagedRepairs': { kind: 'page', default: 50 },
   'Provenance.pagedRemedies': { kind: 'page', default: 50 },
+  // Push alerts (docs/alerts.md): the delivery log pages by `first`; subscriptions are capped at 50 per
+  // country (MAX_SUBSCRIPTIONS_PER_COUNTRY), counted as one page; a replay names its deliveries.
+  'Query.alertDeliveries': { kind: 'page', default: 50 },
+  'Query.alertSubscriptions': { kind: 'page', default: 50 },
+  'Mutation.replayAlertDeliveries': { kind: 'list', argument: 'ids', codes: false },
 };
 
 /** Arguments that name one code each (`unit(code:)`, `verify(code:)`...), counted towards the codes limit. */
