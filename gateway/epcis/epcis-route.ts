@@ -2,8 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import type { Logger } from '../../lib/logging/logger.js';
 import { HttpRefusal } from '../../lib/server/http-refusal.js';
+import { readBody } from '../../lib/server/read-body.js';
 import { requestContextFromHeaders } from '../../lib/server/request-context.js';
 import type { Authenticate } from '../identity/authenticate.js';
+import { operationRefusal } from '../in-process/operation-refusal.js';
 import type { LimitsContext } from '../limits/limits-plugin.js';
 import { mapCaptureDocument, MAX_CAPTURE_EVENTS, type LifecycleEventInput } from './epcis-capture.js';
 import { objectEventOf, queryDocument, type RegistryEvent } from './epcis-document.js';
@@ -211,31 +213,7 @@ interface Refused {
 async function run<T>(options: EpcisRouteOptions, context: LimitsContext, query: string, operationName: string, variables: Record<string, unknown>): Promise<{ data: T } | Refused> {
   const response = await options.apollo.executeOperation({ query, operationName, variables }, { contextValue: context });
   const result = response.body.kind === 'single' ? response.body.singleResult : null;
-  const error = result?.errors?.[0];
-  if (result?.data && !error) return { data: result.data as T };
-  return {
-    refused: true,
-    code: String(error?.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
-    message: error?.message ?? 'the registry could not answer',
-    extensions: (error?.extensions ?? {}) as Record<string, unknown>,
-    retryAfter: response.http.headers.get('retry-after') ?? undefined,
-  };
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
-      // Stop reading at the limit: the rest of an oversized upload is never buffered.
-      req.off('data', onData);
-      req.pause();
-      resolve(null);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+  if (result?.data && !result.errors?.length) return { data: result.data as T };
+  const { code, message, extensions, retryAfter } = operationRefusal(response);
+  return { refused: true, code, message, extensions, retryAfter };
 }

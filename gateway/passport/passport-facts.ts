@@ -1,6 +1,7 @@
 import type { ApolloServer } from '@apollo/server';
 import { formatCode } from '../../lib/identity-code/identity-code.js';
 import type { LimitsContext } from '../limits/limits-plugin.js';
+import { operationRefusal, type OperationResponse } from '../in-process/operation-refusal.js';
 
 /**
  * What a passport shows, gathered by one operation of the gateway's own schema run as an anonymous
@@ -153,17 +154,7 @@ export async function admitLabel(apollo: ApolloServer<LimitsContext>, canonical:
   return refusalOf(response);
 }
 
-type OperationResponse = Awaited<ReturnType<ApolloServer<LimitsContext>['executeOperation']>>;
-
 function refusalOf(response: OperationResponse): PassportAnswer & { ok: false } {
-  const result = response.body.kind === 'single' ? response.body.singleResult : null;
-  const error = result?.errors?.[0];
-  const status = response.http.status ?? 500;
-  return {
-    ok: false,
-    status: status >= 400 ? status : 503,
-    code: String(error?.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
-    message: error?.message ?? 'the registry could not answer',
-    retryAfter: response.http.headers.get('retry-after') ?? undefined,
-  };
+  const { status, code, message, retryAfter } = operationRefusal(response);
+  return { ok: false, status, code, message, retryAfter };
 }

@@ -6,6 +6,7 @@ import { serveMetrics } from '../metrics/metrics-endpoint.js';
 import { countHttpRequest } from '../metrics/request-metrics.js';
 import { withIncomingTrace } from '../telemetry/tracing.js';
 import { HttpRefusal } from './http-refusal.js';
+import { readBody } from './read-body.js';
 import { requestContextFromHeaders, type Caller, type RequestContext } from './request-context.js';
 
 export interface GraphQLHttpOptions<TContext extends BaseContext> {
@@ -233,24 +234,6 @@ function operationName(body: unknown): string | undefined {
   const { operationName: given, query } = body as { operationName?: unknown; query?: unknown };
   if (typeof given === 'string' && given) return NAME.test(given) ? given : '(invalid name)';
   return typeof query === 'string' ? OPERATION.exec(query.slice(0, 300))?.[1] : undefined;
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
-      // Stop reading at the limit: a client streaming gigabytes costs us no more than `limit` bytes.
-      req.off('data', onData);
-      req.pause();
-      resolve(null);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
