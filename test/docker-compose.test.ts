@@ -171,6 +171,13 @@ describe('docker-compose.yml', () => {
     expect([audit.hostname, Number(audit.port)]).toEqual(['audit', Number(services.audit.environment.PORT)]);
   });
 
+  it("gives the audit service, which sends partners' push alerts, the gateway's directory file (its alertUrls), mounted read-only", () => {
+    const { gateway, audit } = services;
+    expect(audit.environment.DIRECTORY_FILE).toBe(gateway.environment.DIRECTORY_FILE);
+    expect(audit.volumes).toContain('./config:/app/config:ro');
+    expect(posix.relative('/app/config', posix.join('/app', audit.environment.DIRECTORY_FILE)).startsWith('..')).toBe(false);
+  });
+
   it('configures caller identity as the gateway needs it in production', async () => {
     const gateway = services.gateway;
     const env = processEnv(gateway, shell);
