@@ -30,6 +30,7 @@ import { RoutingDataSource } from './routing/routing-data-source.js';
 import { receiptHook } from './receipts/receipt-hook.js';
 import { ReceiptIssuer } from './receipts/receipt-issuer.js';
 import { ephemeralReceiptKeys, type ReceiptKeyRing } from './receipts/receipt-keys.js';
+import { watchReceiptKeyFile } from './receipts/receipt-key-watch.js';
 import { receiptKeysRoute } from './receipts/receipt-keys-route.js';
 import { verdictFacts } from './verdict/verdict-facts.js';
 
@@ -56,6 +57,8 @@ export interface GatewayOptions {
   receiptKeys?: ReceiptKeyRing | null;
   /** Receipt lifetime in seconds (RECEIPT_TTL; default 30 days). */
   receiptTtlSeconds?: number;
+  /** How often a receipt key file is checked for a rotation (default 1 s). */
+  receiptKeyPollMs?: number;
 }
 
 /** Builds the gateway without listening, so tests and the start script share one definition. */
@@ -133,6 +136,8 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
   const passport = passportRoutes({ apollo, log, publicUrl: () => publicUrl });
   const epcis = epcisRoutes({ apollo, log, publicUrl: () => publicUrl, authenticate: options.identity?.authenticate });
   const stopWatching = options.directoryFile ? store.watchFile(options.directoryFile) : () => undefined;
+  const keyFile = receipts.keyRing?.file;
+  const stopKeyWatch = keyFile ? watchReceiptKeyFile(receipts, keyFile, log, options.receiptKeyPollMs) : () => undefined;
   const probe = setInterval(() => void probeAll(), options.probeIntervalMs ?? 15_000);
   probe.unref();
   const unobserve = observeRegistries(() => store.directory.registries.map((r) => client.healthOf(r)));
@@ -175,6 +180,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
       clearInterval(probe);
       unobserve();
       stopWatching();
+      stopKeyWatch();
       await server.stop();
       await limits?.close();
       // Entries of the last requests reach the home node before the gateway is gone (it stops after us).

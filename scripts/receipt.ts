@@ -110,7 +110,7 @@ export async function receiptCommand(argv: string[], env: NodeJS.ProcessEnv = pr
           out: [
             `${file}: new signing key ${rotated.kid}`,
             `retired (still published): ${rotated.retired.join(', ') || 'none'}; dropped (their receipts have expired): ${rotated.dropped.join(', ') || 'none'}`,
-            'restart the gateway (every replica) to sign with it; partners refetch /.well-known/jwks.json within 5 minutes',
+            'running gateways using this file sign with it within a second (no restart); partners refetch /.well-known/jwks.json within 5 minutes',
           ],
         };
       }

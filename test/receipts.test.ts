@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { decodeJwt, type JSONWebKeySet } from 'jose';
+import { decodeJwt, decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
@@ -175,23 +175,45 @@ describe('signed verification receipts', () => {
     expect(help.stdout).toContain('exit codes of verify');
   });
 
-  it('after a rotation the new key signs, and receipts of the previous key verify while it is published', async () => {
+  /** The gateway re-reads its key file on change (polled): waits until it publishes `kid` first. */
+  const publishedFirst = async (kid: string) => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const keys = (await (await fetch(new URL('/.well-known/jwks.json', fed.gateway.url))).json()) as JSONWebKeySet;
+      if (keys.keys[0]?.kid === kid) return keys;
+      if (Date.now() > deadline) throw new Error(`the gateway still publishes ${keys.keys[0]?.kid} first, not ${kid}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  it('after a rotation the running gateway signs with the new key, and receipts of the previous key verify while it is published', async () => {
     const before = await loadReceiptKeyFile(keyFile);
-    const identity = () => ({ country: 'CN', name: 'China registry', url: 'https://cn.example' });
-    const old = await new ReceiptIssuer(before, identity).issue({ code: cn[0]!, canonical: cn[0]!, verdict: 'ADMIT', reasons: [], answeredBy: null });
+    const [old] = await verifyMany([cn[0]!]);
+    expect(decodeProtectedHeader(old!.receipt).kid).toBe(before.kid);
     const rotated = await rotateReceiptKeys(keyFile);
     expect(rotated.retired).toEqual([before.kid]);
-    const after = await loadReceiptKeyFile(keyFile);
-    expect(after.kid).toBe(rotated.kid);
-    const published = publicJwks(after, 'CN');
+    // No restart: the gateway notices the rewritten file.
+    const published = await publishedFirst(rotated.kid);
     expect(published.keys.map((k) => k.kid)).toEqual([rotated.kid, before.kid]);
-    expect(await verifyReceipt(old, published)).toMatchObject({ ok: true, kid: before.kid });
-    const fresh = await new ReceiptIssuer(after, identity).issue({ code: cn[0]!, canonical: cn[0]!, verdict: 'ADMIT', reasons: [], answeredBy: null });
-    expect(await verifyReceipt(fresh, published)).toMatchObject({ ok: true, kid: rotated.kid });
+    const [fresh] = await verifyMany([cn[0]!]);
+    expect(decodeProtectedHeader(fresh!.receipt).kid).toBe(rotated.kid);
+    expect(await verifyReceipt(fresh!.receipt, published)).toMatchObject({ ok: true, kid: rotated.kid });
+    expect(await verifyReceipt(old!.receipt, published)).toMatchObject({ ok: true, kid: before.kid });
+    // A key file that no longer reads keeps the keys in use (logged), rather than stopping receipts.
+    const good = readFileSync(keyFile, 'utf8');
+    writeFileSync(keyFile, '{ "keys": [ half written');
+    const [still] = await verifyMany([cn[0]!]);
+    expect(await verifyReceipt(still!.receipt, published)).toMatchObject({ ok: true, kid: rotated.kid });
+    writeFileSync(keyFile, good);
     // Once the previous key's receipts have expired, a later rotation drops it; its receipts then fail.
     const later = await rotateReceiptKeys(keyFile, { now: new Date(Date.now() + 31 * 86_400_000) });
     expect(later.dropped).toEqual([before.kid]);
-    expect(await verifyReceipt(old, publicJwks(await loadReceiptKeyFile(keyFile), 'CN'))).toMatchObject({ ok: false, failure: 'unknown-key' });
+    jwks = await publishedFirst(later.kid);
+    expect(jwks.keys.map((k) => k.kid)).toEqual([later.kid, rotated.kid]);
+    expect(await verifyReceipt(old!.receipt, jwks)).toMatchObject({ ok: false, failure: 'unknown-key' });
+    const identity = () => ({ country: 'CN', name: 'China registry', url: 'https://cn.example' });
+    const offline = await new ReceiptIssuer(await loadReceiptKeyFile(keyFile), identity).issue({ code: cn[0]!, canonical: cn[0]!, verdict: 'ADMIT', reasons: [], answeredBy: null });
+    expect(await verifyReceipt(offline, jwks)).toMatchObject({ ok: true, kid: later.kid });
   });
 
   it('the passport shows the receipt (JSON and a QR code on the page)', async () => {
@@ -215,7 +237,7 @@ describe('signed verification receipts', () => {
     const made = await run(['keys', '--url', fed.gateway.url, '--directory', directoryFile, '--out', bundleFile]);
     expect(made.code, made.stderr).toBe(0);
     const bundle = JSON.parse(readFileSync(bundleFile, 'utf8')) as JSONWebKeySet;
-    expect(bundle.keys.map((k) => [k.kid, (k as { reg?: string }).reg])).toEqual([[jwks.keys[0]!.kid, 'CN'], [deRing.kid, 'DE']]);
+    expect(bundle.keys.map((k) => [k.kid, (k as { reg?: string }).reg])).toEqual([...jwks.keys.map((k) => [k.kid, 'CN']), [deRing.kid, 'DE']]);
     const subject = { code: de[0]!, canonical: de[0]!, verdict: 'ADMIT' as const, reasons: [], answeredBy: { country: 'DE', name: 'German registry' } };
     const asDe = await new ReceiptIssuer(deRing, () => ({ country: 'DE', name: 'German registry', url: 'https://de.example' })).issue(subject);
     const posingAsCn = await new ReceiptIssuer(deRing, () => ({ country: 'CN', name: 'China registry', url: 'https://cn.example' })).issue(subject);

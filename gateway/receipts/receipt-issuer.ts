@@ -29,11 +29,29 @@ export interface ReceiptIssuerIdentity {
  * a receipt asked for is an error naming what to configure; the verdict itself is unaffected.
  */
 export class ReceiptIssuer {
+  readonly #listeners = new Set<(ring: ReceiptKeyRing) => void>();
+
   constructor(
-    private readonly keys: ReceiptKeyRing | null,
+    private keys: ReceiptKeyRing | null,
     private readonly identity: () => ReceiptIssuerIdentity,
     readonly ttlSeconds = DEFAULT_RECEIPT_TTL_SECONDS,
   ) {}
+
+  /** Signs with `ring` from now on (a rotated key file, re-read): receipts already issued are unaffected. */
+  useKeys(ring: ReceiptKeyRing): void {
+    this.keys = ring;
+    for (const listener of this.#listeners) listener(ring);
+  }
+
+  /** Called after each `useKeys`; returns the unsubscribe. */
+  onKeys(listener: (ring: ReceiptKeyRing) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get keyRing(): ReceiptKeyRing | null {
+    return this.keys;
+  }
 
   get enabled(): boolean {
     return this.keys !== null;

@@ -20,6 +20,8 @@ export interface ReceiptKeyRing {
   publicKeys: JWK[];
   /** Where the keys came from, for the start-up log. */
   source: string;
+  /** The key file, when they came from one: the gateway re-reads it when it changes (rotation). */
+  file?: string;
 }
 
 export class ReceiptKeyError extends Error {}
@@ -61,7 +63,7 @@ export async function loadReceiptKeyFile(file: string, source = file): Promise<R
   } catch (error) {
     throw new ReceiptKeyError(`cannot read the receipt key file: ${(error as Error).message}`);
   }
-  return keyRingFrom(parseJson(text, file), source);
+  return { ...(await keyRingFrom(parseJson(text, file), source)), file };
 }
 
 /** A fresh key that lives as long as the process: for tests and embedding, never for receipts that must outlive it. */
