@@ -110,6 +110,8 @@ describe('customs scenario through the gateway', () => {
     expect([...codes].sort()).toEqual(codes);
     const tooMany = await fed.query(`{ registry(country: "CN") { units(first: 501) { totalCount } } }`);
     expect(tooMany.errors![0]!.extensions!.code).toBe('LIMIT_EXCEEDED');
+    // Only the documented extension keys reach a client (docs/partner-contract.md, "Errors"): no serviceName.
+    expect(tooMany.errors![0]!.extensions).toEqual({ code: 'LIMIT_EXCEEDED', max: 500 });
   });
 });
 

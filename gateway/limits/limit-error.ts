@@ -42,7 +42,8 @@ export function formatLimitErrors(next: (formatted: GraphQLFormattedError, error
     const original = (error as { originalError?: unknown })?.originalError ?? error;
     const code = (original as GraphQLError | undefined)?.extensions?.code;
     if (typeof code === 'string' && CODES.has(code)) {
-      const { stacktrace: _s, http: _h, ...extensions } = formatted.extensions ?? {};
+      // serviceName: gateway topology, dropped as for every other error (lib/server/mask-errors.ts).
+      const { stacktrace: _s, http: _h, serviceName: _service, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions: { ...extensions, code } };
     }
     const tokens = TOKEN_LIMIT.exec(formatted.message);
