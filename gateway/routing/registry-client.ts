@@ -251,17 +251,19 @@ export class RegistryClient {
   }
 
   private call(target: Target, context: Partial<RequestContext>, body: string): Promise<SharedAnswer> {
+    // Probes and checks have no client request: they get an id of their own, for the registry's logs.
+    const requestId = context.requestId ?? randomUUID();
     return this.guards.guard(target).execute(async (signal) => {
       const headers: Record<string, string> = {
         'content-type': 'application/json',
         accept: 'application/json',
         ...target.headers,
-        ...(context.requestId ? requestContextHeaders(context as RequestContext) : {}),
+        ...requestContextHeaders({ requestId }),
         // Signed per attempt: each carries a fresh nonce and timestamp.
         ...(target.signing
           ? signRequest(target.signing.secret, {
               body,
-              requestId: context.requestId ?? randomUUID(),
+              requestId,
               caller: context.caller ?? null,
               search: this.transport.searchOf(target.url),
             })
@@ -275,6 +277,9 @@ export class RegistryClient {
         throw new MalformedAnswer(`HTTP ${status}, not JSON: ${text.slice(0, 200)}`);
       }
       if (!isGraphQLResponse(parsed)) throw new MalformedAnswer(`HTTP ${status}, not a GraphQL response`);
+      // The registry refused the gateway itself (its credential or signature): nothing a client can fix, so
+      // the registry is unavailable to us (docs/partner-contract.md, "Headers and credentials").
+      if (status === 401) throw new MalformedAnswer(`HTTP 401: it refused the gateway's credential or signature (${firstMessage(parsed)})`);
       // A 5xx without data is a failure of the registry. A 4xx with GraphQL errors is an answer: the
       // request was refused (a bad variable, say) and the client should read why.
       if (status >= 500 && !parsed.data) throw new MalformedAnswer(`HTTP ${status}: ${JSON.stringify(parsed.errors ?? []).slice(0, 200)}`);
@@ -298,6 +303,11 @@ function takeAnswer(answer: SharedAnswer): GatewayResponse {
   if (parsed === null) return JSON.parse(answer.text) as GatewayResponse;
   answer.parsed = null;
   return parsed;
+}
+
+function firstMessage(answer: GatewayResponse): string {
+  const message = answer.errors?.[0]?.message;
+  return typeof message === 'string' ? message.slice(0, 200) : 'no message';
 }
 
 /** What decides which fields a subgraph gives a caller: role, and the enterprise or country it acts for. */
