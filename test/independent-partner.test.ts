@@ -62,7 +62,8 @@ describe('an independently written partner node', () => {
     // The node serves the SDL as it was before contract 1.1 (test/fixtures/independent-partner/schema-1.0).
     const report = await checkEndpoint('enterprises', partner.urls.enterprises, 'JP');
     expect(report.problems).toEqual([]);
-    expect(report.notes).toEqual([expect.stringContaining('Enterprise.statusHistory')]);
+    expect(report.contractVersion).toBe('1.0');
+    expect(report.notes).toEqual([expect.stringContaining('declares no partner contract version'), expect.stringContaining('Enterprise.statusHistory')]);
 
     const query = `query($j: ID!, $c: ID!, $v: String!) {
       jp: unit(code: $j) { code enterprise { name statusHistory { totalCount } } model { name statusHistory { totalCount } }
