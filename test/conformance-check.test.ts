@@ -202,6 +202,17 @@ describe('the contract version declared in the SDL', () => {
     );
   });
 
+  it('a node that passes is added, and /health/ready shows the version it passed as', async () => {
+    const result = await fed.gateway.store.apply({
+      registries: [...fed.directoryInput.registries, { name: 'Japan registry', countries: ['JP'], subgraphs: partner.urls }],
+    });
+    expect(result).toEqual({ applied: true, problems: [], warnings: [] });
+    const ready = (await (await fetch(fed.gateway.url.replace('/graphql', '/health/ready'))).json()) as { registries: { name: string; countries: string[]; conformance: unknown }[] };
+    expect(ready.registries.find((r) => r.name === 'Japan registry')?.conformance).toEqual({ status: 'passed', contractVersion: '1.0' });
+    expect(ready.registries.find((r) => r.countries.includes('DE'))?.conformance).toEqual({ status: 'passed', contractVersion: '1.1' });
+    await fed.gateway.store.apply(fed.directoryInput);
+  });
+
   it('a directory entry with a minContractVersion that is not a 1.x version up to 1.1 is refused', () => {
     const entry = (minContractVersion: unknown) => ({
       registries: [{ name: 'Home', countries: ['CN'], home: true, subgraphs: fed.nodes[0]!.urls, minContractVersion }],

@@ -147,5 +147,16 @@ export async function checkRegistry(entry: {
     .filter((v): v is Version => !!v)
     .sort(compareVersions)
     .map(formatVersion);
-  return { conforming: endpoints.every((e) => e.problems.length === 0), unreachable, endpoints, contractVersion: versions[0] ?? null };
+  const conforming = endpoints.every((e) => e.problems.length === 0);
+  if (conforming && entry.name && versions[0]) passedVersions.set(versionKey(entry as { name: string; subgraphs: Readonly<Record<DataSubgraphName, string>> }), versions[0]);
+  return { conforming, unreachable, endpoints, contractVersion: versions[0] ?? null };
+}
+
+/** The contract version each registry (by name and endpoints) last passed the check as, for /health/ready. */
+const passedVersions = new Map<string, string>();
+const versionKey = (entry: { name: string; subgraphs: Readonly<Record<DataSubgraphName, string>> }) => `${entry.name}\n${DATA_SUBGRAPHS.map((s) => entry.subgraphs[s]).join('\n')}`;
+
+/** The contract version a registry's endpoints passed the conformance check as (undefined when not checked, e.g. the home node). */
+export function passedContractVersion(entry: { name: string; subgraphs: Readonly<Record<DataSubgraphName, string>> }): string | undefined {
+  return passedVersions.get(versionKey(entry));
 }
