@@ -6,6 +6,7 @@ import type { Caller } from '../../lib/server/request-context.js';
 import { behaviourProblems, entityLimitProblems, type Send } from './behaviour.js';
 import { compareVersions, formatVersion, judgeVersion, MIN_CONTRACT_VERSION, parseVersion, requiredAdditions, type Version } from './contract-version.js';
 import { credentialFindings } from './credential.js';
+import { rememberUnserved } from './older-partners.js';
 import { pageLimitFindings } from './page-limits.js';
 import { rootFieldFindings } from './root-fields.js';
 import { sdlNotes, sdlProblems, unservedAdditions } from './sdl-compatibility.js';
@@ -18,6 +19,8 @@ export interface EndpointReport {
   problems: string[];
   /** What it does not serve of later contract versions (optional, so not problems), what could not be checked. */
   notes: string[];
+  /** The optional fields (of later contract versions) its SDL does not serve. */
+  unserved?: string[];
   /** The contract version it was checked as (its declared one, 1.0 when it declares none), once its SDL was read. */
   contractVersion?: string | null;
 }
@@ -117,7 +120,7 @@ export async function checkEndpoint(
       notes.push(...findings.notes);
     }
   }
-  return { subgraph, url, unreachable: false, problems, notes, contractVersion: version.checkedAs };
+  return { subgraph, url, unreachable: false, problems, notes, contractVersion: version.checkedAs, unserved };
 }
 
 function isOptions(value: Readonly<Record<string, string>> | CheckOptions): value is CheckOptions {
@@ -148,6 +151,8 @@ export async function checkRegistry(entry: {
     .sort(compareVersions)
     .map(formatVersion);
   const conforming = endpoints.every((e) => e.problems.length === 0);
+  // The gateway leaves out what each endpoint lacks from its first fetch on (older-partners.ts).
+  if (conforming && entry.name) for (const e of endpoints) rememberUnserved(`${entry.name} ${e.url}`, e.unserved ?? []);
   if (conforming && entry.name && versions[0]) passedVersions.set(versionKey(entry as { name: string; subgraphs: Readonly<Record<DataSubgraphName, string>> }), versions[0]);
   return { conforming, unreachable, endpoints, contractVersion: versions[0] ?? null };
 }
