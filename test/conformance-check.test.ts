@@ -10,6 +10,7 @@ import { DATA_SUBGRAPHS, repoRoot, type DataSubgraphName } from '../lib/schema/c
 import { startIndependentPartner } from './fixtures/independent-partner/node.js';
 import { startFederation, type Federation } from './support/federation.js';
 import { seedNode } from './support/seed-node.js';
+import { startRegistryNode } from '../subgraphs/registry-node.js';
 import { TEST_SIGNING, TEST_SIGNING_ENV } from './support/signing.js';
 
 /**
@@ -100,6 +101,23 @@ describe('conforming nodes', () => {
     expect(report.endpoints[0]!.notes).toContain(
       'declares no partner contract version (no @link(url: "https://specs.robot-registry.org/partner-contract/v1.1") in its SDL): read as 1.0',
     );
+  });
+
+  it('our node without a signing secret passes too; lists, which need a signed-in reader there, are noted as not checked', async () => {
+    const unsigned = await startRegistryNode({ node: { country: 'DE', name: 'DE unsigned' }, database: fed.databases[1]! });
+    try {
+      const report = await checkEndpoint('units', unsigned.urls.units!, 'DE');
+      expect(report.problems).toEqual([]);
+      expect(report.notes).toEqual([
+        expect.stringMatching(
+          /^root fields checked without known codes: Registry.units\(first: 3\) of country DE could not be read \(UNAUTHENTICATED at \["_entities",0,"units"\] .*\): lists need a signed-in reader on this node \(give the check its signing secret: --signing-secret-env NAME\)$/,
+        ),
+        expect.stringMatching(/^page limits of Registry.units not checked: it needs a signed-in reader on this node/),
+        expect.stringMatching(/^page limits of ProductModel.units not checked/),
+      ]);
+    } finally {
+      await unsigned.stop();
+    }
   });
 
   it('through the proxy untouched, the JP node passes too (the proxy itself breaks nothing)', async () => {
