@@ -92,6 +92,9 @@ describe('conforming nodes', () => {
     const report = await checkRegistry(entry);
     expect(report.endpoints.map((e) => [e.subgraph, e.problems, e.notes])).toEqual(DATA_SUBGRAPHS.map((s) => [s, [], []]));
     expect(report.contractVersion).toBe('1.1');
+    // With a credential header too: the probes without it (sent unsigned, as a stranger's) are refused for lack of a signature.
+    const withCredential = await checkEndpoint('enterprises', entry.subgraphs.enterprises, 'DE', { headers: { authorization: 'Bearer de-credential' }, signing: TEST_SIGNING });
+    expect(withCredential.problems).toEqual([]);
   });
 
   it('the independent JP node passes, read as contract 1.0 (it declares no version)', async () => {

@@ -114,7 +114,7 @@ export async function checkEndpoint(
     for (const findings of [
       await rootFieldFindings(subgraph, country, send),
       await pageLimitFindings(subgraph, country, send),
-      await credentialFindings(url, headers, signing),
+      await credentialFindings(url, headers),
     ]) {
       problems.push(...findings.problems);
       notes.push(...findings.notes);

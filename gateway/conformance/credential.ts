@@ -1,6 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { signRequest } from '../../lib/security/request-signer.js';
-import type { SigningOptions } from '../../lib/security/signing-secret.js';
 import { shown, type Findings } from './findings.js';
 
 const TIMEOUT_MS = 5_000;
@@ -8,9 +5,10 @@ const TIMEOUT_MS = 5_000;
 /**
  * When the node is given a credential header (the directory entry's `credentials`, the CLI's --header),
  * a request without it and one with a wrong value must both be refused: HTTP 401 and a GraphQL error
- * with extensions.code UNAUTHENTICATED. (Signed requests are still signed, so that only the credential differs.)
+ * with extensions.code UNAUTHENTICATED. Both are sent unsigned, as a stranger's would be: a node that also
+ * checks signatures (this software with a signing secret) refuses them for that, which protects it as well.
  */
-export async function credentialFindings(url: string, headers: Readonly<Record<string, string>>, signing?: SigningOptions): Promise<Findings> {
+export async function credentialFindings(url: string, headers: Readonly<Record<string, string>>): Promise<Findings> {
   const problems: string[] = [];
   const names = Object.keys(headers);
   if (names.length === 0) return { problems, notes: [] };
@@ -20,13 +18,12 @@ export async function credentialFindings(url: string, headers: Readonly<Record<s
   ];
   for (const variant of variants) {
     const body = JSON.stringify({ query: 'query ConformanceCredential { _service { sdl } }' });
-    const signature = signing ? signRequest(signing.secret, { body, requestId: randomUUID(), caller: null, search: new URL(url).search }) : {};
     let status: number;
     let answer: { errors?: { extensions?: Record<string, unknown> }[]; data?: unknown } | null = null;
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...variant.headers, ...signature },
+        headers: { 'content-type': 'application/json', ...variant.headers },
         body,
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
