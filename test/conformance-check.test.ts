@@ -133,7 +133,13 @@ describe('a node broken in one way is caught', () => {
     const report = await check('units', {
       answer: (answer) => (Array.isArray(answer.data?.units) && answer.data.units.length < 10 ? { ...answer, data: { units: [...answer.data.units].reverse() } } : answer),
     });
-    expect(report.problems).toContainEqual(expect.stringMatching(/^units\(codes: \[.*\]\): index 0: expected the unit "JPINDP00000100000000000000002" \(same order as asked\), got null$/));
+    const asked = `units(codes: ["${JP_UNITS[1]}","JPZZZZZZZZZZZZZZZZZZZZZZZZZZZ","JPNOT-A-CODE","${JP_UNITS[0]}","QQZZZZZZZZZZZZZZZZZZZZZZZZZZZ"," jp-indp-000001-00000000000000001 "])`;
+    expect(report.problems).toEqual([
+      `${asked}: index 0: expected the unit "${JP_UNITS[1]}" (same order as asked), got {"code":"${JP_UNITS[0]}"}`,
+      `${asked}: index 3: expected the unit "${JP_UNITS[0]}" (same order as asked), got null`,
+      `${asked}: index 5: expected the unit "${JP_UNITS[0]}" (same order as asked), got {"code":"${JP_UNITS[1]}"}`,
+      `${asked}: index 2: expected MALFORMED_CODE with input "JPNOT-A-CODE" and problems [LENGTH], got data {"code":"${JP_UNITS[0]}"} instead of null`,
+    ]);
   });
 
   it('first: 501 clamped to 500 instead of LIMIT_EXCEEDED', async () => {

@@ -127,6 +127,8 @@ async function unitsListProblems(country: string, known: readonly string[], send
     { code: malformed, expect: 'malformed' },
     ...(known[0] ? [{ code: known[0], expect: known[0] }] : []),
     { code: unknownOwn(foreignOf(country), 29), expect: null },
+    // As a client typed it: the gateway passes list items on unchanged too.
+    ...(known[0] ? [{ code: typedForm(known[0]), expect: known[0] }] : []),
   ];
   if (known.length < 2 && listed) notes.push(known.length ? 'only one unit to check units(codes:) order with' : 'no units to check order with');
   const codes = cases.map((c) => c.code);
