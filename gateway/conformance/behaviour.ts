@@ -54,6 +54,43 @@ export async function behaviourProblems(subgraph: DataSubgraphName, country: str
   return problems;
 }
 
+const MAX_REPRESENTATIONS = 1000;
+
+/**
+ * More than 1,000 representations in one request: one LIMIT_EXCEEDED error (extensions.max 1000) and no
+ * data, before any is resolved. A representation with a missing or non-string key: null, not an error.
+ */
+export async function entityLimitProblems(subgraph: DataSubgraphName, country: string, send: Send): Promise<string[]> {
+  const problems: string[] = [];
+  const many = Array.from({ length: MAX_REPRESENTATIONS + 1 }, () => ({ __typename: 'Registry', country }));
+  let answer: Awaited<ReturnType<Send>>;
+  try {
+    answer = await send('query ConformanceTooMany($r: [_Any!]!) { _entities(representations: $r) { __typename } }', { r: many });
+  } catch (error) {
+    return [`_entities with ${many.length} representations: expected one error LIMIT_EXCEEDED, got no JSON answer (${(error as Error).message})`];
+  }
+  const errors = (answer.errors ?? []) as { extensions?: Record<string, unknown>; message?: unknown }[];
+  const entities = answer.data?._entities;
+  if (errors.length !== 1 || errors[0]?.extensions?.code !== 'LIMIT_EXCEEDED' || errors[0]?.extensions?.max !== MAX_REPRESENTATIONS || (Array.isArray(entities) && entities.length)) {
+    const got = errors.map((e) => `${String(e.extensions?.code ?? 'no extensions.code')}${e.extensions?.max !== undefined ? ` max ${String(e.extensions.max)}` : ''}`).join(', ') || 'no error';
+    problems.push(`_entities with ${many.length} Registry representations: expected one error LIMIT_EXCEEDED with extensions.max ${MAX_REPRESENTATIONS} and no data, got ${got}${Array.isArray(entities) ? ` and ${entities.length} entries` : ''}`);
+  }
+  const type = resolvableEntities(subgraph).find((t) => t !== 'Registry') ?? 'Registry';
+  const keyField = type === 'Registry' ? 'country' : 'code';
+  const odd = [{ __typename: type }, { __typename: type, [keyField]: 42 }, { __typename: type, [keyField]: null }];
+  try {
+    const answer = await send(`query ConformanceOddKeys($r: [_Any!]!) { _entities(representations: $r) { __typename } }`, { r: odd });
+    const got = answer.data?._entities;
+    if (!Array.isArray(got) || got.length !== odd.length || got.some((e: unknown) => e !== null)) {
+      const codes = ((answer.errors ?? []) as { extensions?: { code?: unknown } }[]).map((e) => String(e.extensions?.code ?? 'no code'));
+      problems.push(`_entities(representations: ${JSON.stringify(odd)}): a missing or non-string key must answer null for each, got ${JSON.stringify(got ?? null)}${codes.length ? ` with errors ${codes.join(', ')}` : ''}`);
+    }
+  } catch (error) {
+    problems.push(`_entities with missing or non-string keys: expected null for each, got no JSON answer (${(error as Error).message})`);
+  }
+  return problems;
+}
+
 /** Entity types with a resolvable @key in the contract SDL of the subgraph. */
 export function resolvableEntities(subgraph: DataSubgraphName): string[] {
   return parse(loadSdl(subgraph))

@@ -5,7 +5,8 @@ import { loadSdl, type DataSubgraphName } from '../../lib/schema/contract.js';
  * The partner contract is versioned by additions only. A node of an earlier version still conforms and
  * federates: what a later version added is optional for it, checked only when it is there (same types as
  * the contract), and the gateway leaves it out of what it asks such a node (the field then reads null,
- * which the SDL documents). docs/partner-contract.md lists the versions.
+ * which the SDL documents). docs/partner-contract.md lists the versions. A node declares the version it
+ * implements in its SDL (contract-version.ts); one that declares a version must serve its additions.
  */
 export const CONTRACT_VERSION = '1.1';
 

@@ -23,6 +23,15 @@ const learned = new Map<string, { missing: Set<string>; until: number }>();
 const schemas = new Map<DataSubgraphName, GraphQLSchema>();
 
 /**
+ * What the conformance check found a node's SDL lacks (the optional fields of later contract versions),
+ * so that the gateway leaves them out from the first fetch instead of learning it from a refusal. It is
+ * taken as learned now, and asked again after the same while as a refusal would be (the node may be upgraded).
+ */
+export function rememberUnserved(key: string, fields: readonly string[]): void {
+  learned.set(key, { missing: new Set(fields), until: Date.now() + RELEARN_AFTER_MS });
+}
+
+/**
  * Sends `options` through `post`, without the optional fields the node behind `key` is known to lack;
  * a refusal naming other optional fields teaches them and the fetch is sent once more without them.
  */

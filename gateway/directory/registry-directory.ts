@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DATA_SUBGRAPHS, DIRECTORY_SUBGRAPH, type DataSubgraphName } from '../../lib/schema/contract.js';
+import { CONTRACT_VERSION } from '../conformance/contract-additions.js';
+import { compareVersions, formatVersion, MIN_CONTRACT_VERSION, parseVersion } from '../conformance/contract-version.js';
 import { parseSigningSecret, type SigningOptions } from '../../lib/security/signing-secret.js';
 import { readAlertUrls } from '../../lib/alerts/alert-url-policy.js';
 import { readLimits, type RegistryLimits } from './registry-limits.js';
@@ -28,6 +30,8 @@ export interface RegistryEntry {
   readonly extensions: readonly ExtensionEntry[];
   /** Where the registry publishes its receipt keys (docs/receipts.md): a JWKS URL or inline public keys. */
   readonly receiptKeys?: ReceiptKeysSource;
+  /** `minContractVersion: "1.1"`: the oldest partner contract version its node may declare (default 1.0). */
+  readonly minContractVersion?: string;
 }
 
 export interface ExtensionEntry {
@@ -103,6 +107,7 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
     const receiptKeys = readReceiptKeys(raw.receiptKeys, `${where}.receiptKeys`, problems);
     // Where the home node may push alerts to this registry's partners (docs/alerts.md); the node reads them from the same file.
     readAlertUrls(raw.alertUrls, `${where}.alertUrls`, problems);
+    const minContractVersion = readMinContractVersion(raw.minContractVersion, `${where}.minContractVersion`, problems);
     if (raw.alertsAllowPrivate !== undefined && typeof raw.alertsAllowPrivate !== 'boolean') problems.push(`${where}.alertsAllowPrivate must be true or false`);
     const registry = name ?? where;
     const extensions: ExtensionEntry[] = [];
@@ -132,6 +137,7 @@ export function buildDirectory(input: unknown, options: BuildOptions = {}): Regi
       limits,
       extensions: Object.freeze(extensions),
       ...(receiptKeys ? { receiptKeys } : {}),
+      ...(minContractVersion ? { minContractVersion } : {}),
     });
     for (const c of entry.countries) {
       const owner = byCountry.get(c);
@@ -193,6 +199,18 @@ function readCredentials(raw: unknown, where: string, env: NodeJS.ProcessEnv, pr
   }
   const prefix = typeof spec.prefix === 'string' ? spec.prefix : '';
   return Object.freeze({ [header.toLowerCase()]: prefix + secret });
+}
+
+/** `minContractVersion`: "<major>.<minor>" of this gateway's contract (1.x, at most the current version). */
+function readMinContractVersion(value: unknown, where: string, problems: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  const version = typeof value === 'string' ? parseVersion(value) : null;
+  const ours = parseVersion(CONTRACT_VERSION)!;
+  if (!version || version.major !== ours.major || compareVersions(version, ours) > 0) {
+    problems.push(`${where} must be a partner contract version "${ours.major}.<minor>" from ${MIN_CONTRACT_VERSION} to ${CONTRACT_VERSION} (got ${JSON.stringify(value)})`);
+    return undefined;
+  }
+  return formatVersion(version);
 }
 
 /** `signing: { fromEnv }`: the variable holds the registry's signing secret (32+ bytes, hex or base64). */

@@ -4,7 +4,8 @@ import { sameEndpoints, type RegistryDirectory, type RegistryEntry } from '../di
 
 /** Where a registry stands with the conformance check (design: "Trust"). */
 export type Conformance =
-  | { status: 'passed' }
+  /** `contractVersion`: the partner contract version it passed as (absent for an unchecked home node). */
+  | { status: 'passed'; contractVersion?: string }
   /** Accepted while unreachable: checked when it first answers. */
   | { status: 'pending' }
   | { status: 'failed'; problems: string[] };

@@ -10,6 +10,7 @@ import { requestContextHeaders, type RequestContext } from '../../lib/server/req
 import type { ExtensionEntry, RegistryDirectory, RegistryEntry } from '../directory/registry-directory.js';
 import type { RegistryLimits } from '../directory/registry-limits.js';
 import { sendWithinPartnerContract } from '../conformance/older-partners.js';
+import { passedContractVersion } from '../conformance/check-registry.js';
 import { ConformanceGate, type Conformance } from './conformance-gate.js';
 import { extensionKey, GuardPool, guardTargets } from './guard-pool.js';
 import { GuardRejection, type CircuitStatus } from './registry-guard.js';
@@ -154,7 +155,10 @@ export class RegistryClient {
     const circuit = this.guards.circuit(registry.name);
     const pending = this.gate.pendingEdit(registry.name);
     // While an edit is pending, the entry that serves is the previous one, which has passed.
-    const conformance = pending ? ({ status: 'passed' } as const) : this.gate.conformance(registry.name);
+    const checked = pending ? ({ status: 'passed' } as const) : this.gate.conformance(registry.name);
+    // The partner contract version it passed as (from the @link its SDL declares; 1.0 when none).
+    const version = checked.status === 'passed' ? passedContractVersion(this.gate.entryFor(registry) ?? registry) : undefined;
+    const conformance: Conformance = version ? { status: 'passed', contractVersion: version } : checked;
     const lastOkLater = seen?.ok != null && (seen.failure === null || seen.ok >= seen.failure.at);
     return {
       name: registry.name,
