@@ -139,4 +139,28 @@ describe('a partner node written from the docs alone', () => {
     ]);
     expect(receiver.accepted).toHaveLength(2);
   });
+
+  it('expecting another credential, it is accepted with a warning naming the 401 and serves nothing; the home registry keeps serving', async () => {
+    process.env.DOCS_ONLY_PARTNER_WRONG = 'not-the-token';
+    const good = { name: 'German registry (docs only)', countries: ['DE'], subgraphs: partner.urls, credentials: { header: 'authorization', prefix: 'Bearer ', fromEnv: CREDENTIAL_ENV } };
+    const wrong = { ...good, credentials: { ...good.credentials, fromEnv: 'DOCS_ONLY_PARTNER_WRONG' } };
+    const both = `{ de: unit(code: "${CODES.remedied}") { code } cn: unit(code: "${cn[0]}") { code } }`;
+    try {
+      // An edit to a wrong credential: flagged, and the entry that works keeps serving meanwhile.
+      const edited = await fed.gateway.store.apply({ registries: [...fed.directoryInput.registries, wrong] });
+      expect(edited.applied).toBe(true);
+      expect(edited.warnings.join('\n')).toMatch(/was edited but its new endpoints are unreachable .*HTTP 401.*refused the credential/);
+      expect((await fed.query(both)).data).toEqual({ de: { code: CODES.remedied }, cn: { code: cn[0] } });
+      // Added afresh with the wrong credential (at start-up, say): accepted, serving nothing, home unaffected.
+      expect((await fed.gateway.store.apply({ registries: fed.directoryInput.registries })).applied).toBe(true);
+      const added = await fed.gateway.store.apply({ registries: [...fed.directoryInput.registries, wrong] });
+      expect(added.applied).toBe(true);
+      expect(added.warnings.join('\n')).toMatch(/is unreachable now \(unreachable: HTTP 401.*refused the credential/);
+      const result = await fed.query(both);
+      expect(result.data).toEqual({ de: null, cn: { code: cn[0] } });
+      expect(result.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['de'], 'REGISTRY_UNAVAILABLE']]);
+    } finally {
+      delete process.env.DOCS_ONLY_PARTNER_WRONG;
+    }
+  });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DATA_SUBGRAPHS, type DataSubgraphName } from '../../lib/schema/contract.js';
 import { signRequest } from '../../lib/security/request-signer.js';
 import type { SigningOptions } from '../../lib/security/signing-secret.js';
-import type { Caller } from '../../lib/server/request-context.js';
+import { REQUEST_ID_HEADER, type Caller } from '../../lib/server/request-context.js';
 import { behaviourProblems, entityLimitProblems, type Send } from './behaviour.js';
 import { compareVersions, formatVersion, judgeVersion, MIN_CONTRACT_VERSION, parseVersion, requiredAdditions, type Version } from './contract-version.js';
 import { credentialFindings } from './credential.js';
@@ -50,23 +50,39 @@ export interface CheckOptions {
 
 const TIMEOUT_MS = 5_000;
 
+/** The node answered HTTP 401: it does not accept the credential (or signature) the check sent. */
+export class CredentialRefused extends Error {
+  constructor(answer: { errors?: unknown[] }) {
+    const first = (answer.errors?.[0] ?? {}) as { message?: unknown; extensions?: { code?: unknown } };
+    const said = [first.extensions?.code, typeof first.message === 'string' ? first.message.slice(0, 160) : undefined].filter(Boolean).join(': ');
+    super(`HTTP 401${said ? ` (${said})` : ''}: it refused the credential it was sent; check the credentials (and signing) of its directory entry against what the node expects`);
+  }
+}
+
 /** `signing`: for a registry that requires signed requests (its directory entry names a secret). */
 export function httpSender(url: string, headers: Readonly<Record<string, string>> = {}, signing?: SigningOptions, caller: Caller | null = null): Send {
   return async (query, variables) => {
     const body = JSON.stringify({ query, variables });
-    const signature = signing ? signRequest(signing.secret, { body, requestId: randomUUID(), caller, search: new URL(url).search }) : {};
+    // An id of its own per request, so the node's log lines of the check can be told apart.
+    const requestId = randomUUID();
+    const signature = signing ? signRequest(signing.secret, { body, requestId, caller, search: new URL(url).search }) : {};
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers, ...signature },
+      headers: { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestId, ...headers, ...signature },
       body,
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     const text = await response.text();
+    let answer: Awaited<ReturnType<Send>>;
     try {
-      return JSON.parse(text);
+      answer = JSON.parse(text);
     } catch {
       throw new Error(`HTTP ${response.status}: not a JSON answer`);
     }
+    // Refused before anything was checked: the node is not answering *us* (a credential or secret that
+    // differs on the two sides), which is unavailability to fix in configuration, not non-conformance.
+    if (response.status === 401) throw new CredentialRefused(answer);
+    return answer;
   };
 }
 

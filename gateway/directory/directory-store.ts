@@ -148,10 +148,12 @@ export class DirectoryStore {
         if (failing.every((e) => e.unreachable)) {
           // An edit of an entry that serves: the routing side keeps that one serving meanwhile.
           const edited = !initial && this.servesNow(registry.name);
+          // Why, once: a refused credential (HTTP 401) is fixed differently from a node that is down.
+          const why = [...new Set(failing.flatMap((e) => e.problems))].join('; ');
           warnings.push(
             edited
-              ? `"${registry.name}" was edited but its new endpoints are unreachable (${failing.map((e) => e.subgraph).join(', ')}); check them: the previous entry keeps serving until they answer and pass the conformance check`
-              : `"${registry.name}" is unreachable now; accepted, and its items answer REGISTRY_UNAVAILABLE until it answers and passes the conformance check`,
+              ? `"${registry.name}" was edited but its new endpoints are unreachable (${failing.map((e) => e.subgraph).join(', ')}: ${why}); check them: the previous entry keeps serving until they answer and pass the conformance check`
+              : `"${registry.name}" is unreachable now (${why}); accepted, and its items answer REGISTRY_UNAVAILABLE until it answers and passes the conformance check`,
           );
           unverified.push(registry.name);
           continue;
