@@ -11,13 +11,26 @@ const OWNED: Record<DataSubgraphName, string[]> = {
   lifecycle: [],
 };
 
+/**
+ * The verdict facts each subgraph owes a well-formed unit code of its country that it does not know
+ * (docs/partner-contract.md, "Verification facts"): the gateway reads a null fact about a registered unit
+ * as "this registry could not answer", so an unknown code must get these, never null.
+ */
+const UNKNOWN_UNIT_FACTS: Record<DataSubgraphName, { selection: string; expected: Record<string, unknown> } | null> = {
+  enterprises: null,
+  'product-models': { selection: 'openRecallCampaigns', expected: { openRecallCampaigns: [] } },
+  units: { selection: 'registration { registered }', expected: { registration: { registered: false } } },
+  lifecycle: { selection: 'lifecycleState remediedRecalls', expected: { lifecycleState: 'REGISTERED', remediedRecalls: [] } },
+};
+
 /** Length of the key of each code-keyed entity; every key starts with the country segment. */
 const KEY_LENGTH: Record<string, number> = { Enterprise: 6, ProductModel: 12, RecallCampaign: 17, Unit: 29, Verification: 29 };
 
 /**
  * Checks the behaviour the gateway relies on for every entity the subgraph resolves: one answer per
  * representation, in order; null for a key of another country and for a malformed key; null for an
- * unknown key of a type it owns; the key echoed back on every answer.
+ * unknown key of a type it owns; never null for its own Registry or a Verification of its country, with
+ * the facts an unknown unit gets; the key echoed back on every answer.
  */
 export async function behaviourProblems(subgraph: DataSubgraphName, country: string, send: Send): Promise<string[]> {
   const problems: string[] = [];
@@ -26,14 +39,15 @@ export async function behaviourProblems(subgraph: DataSubgraphName, country: str
     const keyField = type === 'Registry' ? 'country' : 'code';
     const own = type === 'Registry' ? country : unknownCode(country, KEY_LENGTH[type] ?? 29, type);
     const cases = [
-      { key: own, expect: type === 'Registry' ? 'non-null' : OWNED[subgraph].includes(type) ? 'null' : 'any' },
+      { key: own, expect: type === 'Registry' || type === 'Verification' ? 'non-null' : OWNED[subgraph].includes(type) ? 'null' : 'any' },
       { key: type === 'Registry' ? foreign : unknownCode(foreign, KEY_LENGTH[type] ?? 29, type), expect: 'null' },
       { key: 'NOT-A-CODE', expect: 'null' },
     ] as const;
     const representations = cases.map((c) => ({ __typename: type, [keyField]: c.key }));
     let answer: Awaited<ReturnType<Send>>;
     try {
-      answer = await send(`query Conformance($r: [_Any!]!) { _entities(representations: $r) { __typename ... on ${type} { ${keyField} } } }`, { r: representations });
+      const facts = type === 'Verification' ? (UNKNOWN_UNIT_FACTS[subgraph]?.selection ?? '') : '';
+      answer = await send(`query Conformance($r: [_Any!]!) { _entities(representations: $r) { __typename ... on ${type} { ${keyField} ${facts} } } }`, { r: representations });
     } catch (error) {
       problems.push(`${type}: entity lookup failed: ${(error as Error).message}`);
       continue;
@@ -49,6 +63,14 @@ export async function behaviourProblems(subgraph: DataSubgraphName, country: str
       if (c.expect === 'null' && got !== null) problems.push(`${what}: expected null (${i === 0 ? 'unknown key' : i === 1 ? 'another country' : 'malformed key'}), got data`);
       if (c.expect === 'non-null' && !got) problems.push(`${what}: expected the entity, got null`);
       if (got && got[keyField] !== c.key) problems.push(`${what}: answer ${i} carries ${keyField} ${JSON.stringify(got[keyField])}: answers out of order?`);
+      const owed = type === 'Verification' && i === 0 ? UNKNOWN_UNIT_FACTS[subgraph] : null;
+      if (got && owed) {
+        for (const [fact, value] of Object.entries(owed.expected)) {
+          if (JSON.stringify(got[fact]) !== JSON.stringify(value)) {
+            problems.push(`${what} (a well-formed unit code of its country it does not know): expected ${fact} ${JSON.stringify(value)}, got ${JSON.stringify(got[fact] ?? null)}`);
+          }
+        }
+      }
     });
   }
   return problems;
