@@ -1,5 +1,5 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { Kind, parse, print, TypeInfo, visit, visitWithTypeInfo, type GraphQLSchema } from 'graphql';
+import { Kind, parse, print, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { loadSdl, type DataSubgraphName } from '../../lib/schema/contract.js';
 import { optionalFields } from './contract-additions.js';
 
@@ -66,18 +66,22 @@ function withoutFields<O extends Request>(subgraph: DataSubgraphName, options: O
       },
     }),
   );
-  // A selection left empty still needs a field to be valid GraphQL.
-  const valid = visit(stripped, {
+  return { ...options, request: { ...options.request, query: print(withoutEmptySelections(stripped)) } };
+}
+
+/** A selection left empty by stripping fields still needs a field to be valid GraphQL: `__typename`. */
+export function withoutEmptySelections(document: DocumentNode): DocumentNode {
+  return visit(document, {
     SelectionSet: {
       leave(node) {
         return node.selections.length ? undefined : { ...node, selections: [{ kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } }] };
       },
     },
   });
-  return { ...options, request: { ...options.request, query: print(valid) } };
 }
 
-function schemaOf(subgraph: DataSubgraphName): GraphQLSchema {
+/** The contract's schema of a data subgraph (as a partner serves it), built once. */
+export function schemaOf(subgraph: DataSubgraphName): GraphQLSchema {
   let schema = schemas.get(subgraph);
   if (!schema) schemas.set(subgraph, (schema = buildSubgraphSchema(parse(loadSdl(subgraph)))));
   return schema;
