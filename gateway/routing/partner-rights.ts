@@ -271,7 +271,8 @@ function walkSelections(walk: Walk, selectionSet: SelectionSetNode, type: GraphQ
         continue;
       }
       if (rightOfField(type.name, name)?.kind === 'owner-reference') {
-        if (object[key] !== null && object[key] !== undefined && !mayReadOwner(walk.caller, unitCode)) object[key] = WITHHELD;
+        // As our nodes do (applyAccessPolicy): WITHHELD whatever the value, a null one too.
+        if (key in object && !mayReadOwner(walk.caller, unitCode)) object[key] = WITHHELD;
         continue;
       }
       if (!selection.selectionSet || !isGuarded(walk.plan, selection.selectionSet, getNamedType(definition.type).name)) continue;
