@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../lib/database/database.js';
+import { sendWithPartnerRights } from '../gateway/routing/partner-rights.js';
 import { startRegistryNode, type RunningNode } from '../subgraphs/registry-node.js';
 import { startFederation, type Caller, type Federation, type GraphQLResponse } from './support/federation.js';
 import { nodeQuery, seedNode } from './support/seed-node.js';
@@ -172,5 +173,45 @@ describe('rights on partner data', () => {
         [['units', 2, 'statusHistory', 'statusHistory'], 'UNAUTHENTICATED'],
       ].sort(),
     );
+  });
+});
+
+describe('what a partner is asked', () => {
+  const code = 'DEAAAA000001' + '1'.padStart(17, '0');
+  const query = `query($representations: [_Any!]!) { _entities(representations: $representations) {
+    ... on Unit { __gatewayKey: code __gatewayType: __typename provenance { owners { owner } } events { totalCount edges { node { owner } } } } } }`;
+  const fetchAs = async (caller: Caller, answer: Record<string, unknown>) => {
+    const sent: string[] = [];
+    const result = await sendWithPartnerRights('lifecycle', { request: { query, variables: { representations: [{ __typename: 'Unit', code }] } }, context: { caller } }, async (options) => {
+      sent.push(options.request.query!);
+      return structuredClone(answer) as { data?: Record<string, unknown> | null; errors?: never[] };
+    });
+    return { sent: sent.join('\n'), result };
+  };
+
+  it('does not ask for the fields the caller may not read, and answers them as our node would', async () => {
+    const { sent, result } = await fetchAs(null, { data: { _entities: [{ __gatewayKey: code, __gatewayType: 'Unit' }] } });
+    expect(sent).not.toMatch(/provenance|events|owner/);
+    expect(sent).toMatch(/__gatewayKey: code/);
+    // provenance is the first refused non-null field: the entity is null, and (as in graphql-js) the rest of it is not run.
+    expect(result).toEqual({
+      data: { _entities: [null] },
+      errors: [{ message: expect.stringMatching(/^Unit\.provenance needs a signed-in caller/), path: ['_entities', 0, 'provenance'], extensions: { code: 'UNAUTHENTICATED', roles: expect.any(Array) } }],
+    });
+  });
+
+  it('asks for unit codes for a manufacturer only, and withholds owners of other enterprises\' units', async () => {
+    const answer = { data: { _entities: [{ __gatewayKey: code, __gatewayType: 'Unit', __rightsCode: code, provenance: { owners: [{ owner: 'o:1' }] }, events: { totalCount: 1, edges: [{ node: { owner: 'o:1', __rightsUnit: { code } } }] } }] } };
+    const own = await fetchAs({ subject: 'm', role: 'manufacturer', enterprise: 'DEAAAA' }, answer);
+    expect(own.sent).toMatch(/__rightsCode: code/);
+    expect(own.sent).toMatch(/__rightsUnit: unit \{\s*code\s*\}/);
+    expect(own.result).toEqual({ data: { _entities: [{ __gatewayKey: code, __gatewayType: 'Unit', provenance: { owners: [{ owner: 'o:1' }] }, events: { totalCount: 1, edges: [{ node: { owner: 'o:1' } }] } }] } });
+    const other = await fetchAs({ subject: 'm', role: 'manufacturer', enterprise: 'DEBBBB' }, answer);
+    expect(other.result.data?._entities).toEqual([{ __gatewayKey: code, __gatewayType: 'Unit', provenance: { owners: [{ owner: 'WITHHELD' }] }, events: { totalCount: 1, edges: [{ node: { owner: 'WITHHELD' } }] } }]);
+    const analyst = await fetchAs({ subject: 'a', role: 'analyst' }, answer);
+    expect(analyst.sent).toBe(query);
+    const authority = await fetchAs({ subject: 't', role: 'authority' }, answer);
+    expect(authority.sent).toBe(query);
+    expect(authority.result.data?._entities).toEqual(answer.data._entities);
   });
 });
