@@ -81,6 +81,8 @@ interface Plan {
   refusals: Map<string, { message: string; extensions: Record<string, unknown> }>;
   /** Whether any selection set holds something to enforce, by selection set (filled lazily). */
   guarded: WeakMap<SelectionSetNode, boolean>;
+  /** The compiled steps of each selection set, by the type of the object it applies to (filled lazily). */
+  steps: Map<SelectionSetNode, Map<string, Step[]>>;
 }
 
 const plans = new Map<string, Plan | null>();
@@ -187,6 +189,7 @@ function buildPlan(subgraph: DataSubgraphName, query: string, caller: Caller | n
     sent: stripped === document ? null : { query: print(stripped), document: stripped },
     refusals,
     guarded: new WeakMap(),
+    steps: new Map(),
   };
 }
 
@@ -222,11 +225,35 @@ function aliased(alias: string | undefined, name: string, selections?: FieldNode
   };
 }
 
+/**
+ * What to do on one object of a given type for one selection, compiled once per plan: only the fields that
+ * are refused, are owner references, or lead to one (fragments that apply to the type are flattened in).
+ */
+type Step =
+  | { kind: 'refuse'; key: string; nonNull: boolean; error: { message: string; extensions: Record<string, unknown> } }
+  | { kind: 'owner'; key: string }
+  | { kind: 'descend'; key: string; nonNull: boolean; shape: Shape };
+/** A field's value: a list (of shapes), or an object of a type (null: abstract, resolved per value). */
+type Shape = { list: true; itemNonNull: boolean; item: Shape } | { list: false; selectionSet: SelectionSetNode; type: string | null };
+
+/** A response path as a chain: made into an array only for an error. */
+interface Path {
+  parent: Path | null;
+  key: string | number;
+}
+function toArray(path: Path | null, last: string): (string | number)[] {
+  const keys: (string | number)[] = [last];
+  for (let p = path; p; p = p.parent) keys.push(p.key);
+  return keys.reverse();
+}
+
 interface Walk {
   plan: Plan;
   caller: Caller | null;
   errors: GraphQLFormattedError[];
   representations: unknown;
+  /** Owner references: read by all (the authority), by none, or decided per unit (a manufacturer). */
+  owners: 'all' | 'none' | 'per-unit';
 }
 
 function applyToAnswer(plan: Plan, answer: Answer, caller: Caller | null, representations: unknown): void {
@@ -234,8 +261,9 @@ function applyToAnswer(plan: Plan, answer: Answer, caller: Caller | null, repres
   if (!data || typeof data !== 'object') return;
   const root = plan.operation.operation === 'mutation' ? plan.schema.getMutationType() : plan.schema.getQueryType();
   if (!root) return;
-  const walk: Walk = { plan, caller, errors: [], representations };
-  if (walkObject(walk, plan.operation.selectionSet, root, data, [], null)) answer.data = null;
+  const owners = caller?.role === 'authority' ? 'all' : caller?.role === 'manufacturer' ? 'per-unit' : 'none';
+  const walk: Walk = { plan, caller, errors: [], representations, owners };
+  if (walkObject(walk, stepsOf(plan, plan.operation.selectionSet, root.name), root.name, data, null, null)) answer.data = null;
   if (walk.errors.length) answer.errors = [...(answer.errors ?? []), ...walk.errors];
 }
 
@@ -246,79 +274,99 @@ const text = (value: unknown): string | null => (typeof value === 'string' ? val
  * node: returns true when the object must be null (a non-null field of it was refused or became null).
  * Like graphql-js, an object that becomes null reports only the errors raised before that point.
  */
-function walkObject(walk: Walk, selectionSet: SelectionSetNode, type: GraphQLObjectType, object: Record<string, unknown>, path: (string | number)[], unitCode: string | null): boolean {
-  if (type.name === 'Unit') unitCode = text(object[UNIT_CODE_ALIAS]) ?? text(object[KEY_ALIAS]) ?? unitCode;
-  if (type.name === 'LifecycleEvent') unitCode = text((object[EVENT_UNIT_ALIAS] as { code?: unknown } | null | undefined)?.code) ?? unitCode;
-  const nulled = walkSelections(walk, selectionSet, type, object, path, unitCode);
-  delete object[UNIT_CODE_ALIAS];
-  delete object[EVENT_UNIT_ALIAS];
-  return nulled;
-}
-
-function walkSelections(walk: Walk, selectionSet: SelectionSetNode, type: GraphQLObjectType, object: Record<string, unknown>, path: (string | number)[], unitCode: string | null): boolean {
-  const fields = type.getFields();
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      const name = selection.name.value;
-      const definition = fields[name];
-      if (!definition || name.startsWith('__')) continue;
-      const key = selection.alias?.value ?? name;
-      const refusal = walk.plan.refusals.get(`${type.name}.${name}`);
-      if (refusal) {
-        walk.errors.push({ message: refusal.message, path: [...path, key], extensions: refusal.extensions });
-        if (isNonNullType(definition.type)) return true;
-        object[key] = null;
-        continue;
-      }
-      if (rightOfField(type.name, name)?.kind === 'owner-reference') {
-        // As our nodes do (applyAccessPolicy): WITHHELD whatever the value, a null one too.
-        if (key in object && !mayReadOwner(walk.caller, unitCode)) object[key] = WITHHELD;
-        continue;
-      }
-      if (!selection.selectionSet || !isGuarded(walk.plan, selection.selectionSet, getNamedType(definition.type).name)) continue;
-      if (completeValue(walk, definition.type, selection.selectionSet, object[key], [...path, key], unitCode)) {
-        if (isNonNullType(definition.type)) return true;
-        object[key] = null;
-      }
-    } else {
-      const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : walk.plan.fragments.get(selection.name.value);
-      if (!fragment) continue;
-      const condition = fragment.typeCondition?.name.value;
-      if (condition && condition !== type.name) {
-        const conditionType = walk.plan.schema.getType(condition);
-        if (!conditionType || !isAbstractType(conditionType) || !walk.plan.schema.isSubType(conditionType, type)) continue;
-      }
-      if (walkSelections(walk, fragment.selectionSet, type, object, path, unitCode)) return true;
+function walkObject(walk: Walk, steps: Step[], type: string, object: Record<string, unknown>, path: Path | null, unitCode: string | null): boolean {
+  if (walk.owners === 'per-unit') {
+    if (type === 'Unit') unitCode = text(object[UNIT_CODE_ALIAS]) ?? text(object[KEY_ALIAS]) ?? unitCode;
+    else if (type === 'LifecycleEvent') unitCode = text((object[EVENT_UNIT_ALIAS] as { code?: unknown } | null | undefined)?.code) ?? unitCode;
+    if (object[UNIT_CODE_ALIAS] !== undefined) delete object[UNIT_CODE_ALIAS];
+    if (object[EVENT_UNIT_ALIAS] !== undefined) delete object[EVENT_UNIT_ALIAS];
+  }
+  for (const step of steps) {
+    if (step.kind === 'refuse') {
+      walk.errors.push({ message: step.error.message, path: toArray(path, step.key), extensions: step.error.extensions });
+      if (step.nonNull) return true;
+      object[step.key] = null;
+    } else if (step.kind === 'owner') {
+      // As our nodes do (applyAccessPolicy): WITHHELD whatever the value, a null one too.
+      if (walk.owners !== 'all' && step.key in object && (walk.owners === 'none' || !mayReadOwner(walk.caller, unitCode))) object[step.key] = WITHHELD;
+    } else if (completeValue(walk, step.shape, object[step.key], { parent: path, key: step.key }, unitCode)) {
+      if (step.nonNull) return true;
+      object[step.key] = null;
     }
   }
   return false;
 }
 
-function completeValue(walk: Walk, type: GraphQLOutputType, selectionSet: SelectionSetNode, value: unknown, path: (string | number)[], unitCode: string | null): boolean {
-  if (value === null || value === undefined || typeof value !== 'object') return false;
-  if (isNonNullType(type)) return completeValue(walk, type.ofType, selectionSet, value, path, unitCode);
-  if (isListType(type)) {
+function completeValue(walk: Walk, shape: Shape, value: unknown, path: Path, unitCode: string | null): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (shape.list) {
     if (!Array.isArray(value)) return false;
     for (let i = 0; i < value.length; i++) {
-      if (completeValue(walk, type.ofType, selectionSet, value[i], [...path, i], unitCode)) {
-        if (isNonNullType(type.ofType)) return true;
+      if (completeValue(walk, shape.item, value[i], { parent: path, key: i }, unitCode)) {
+        if (shape.itemNonNull) return true;
         value[i] = null;
       }
     }
     return false;
   }
   const object = value as Record<string, unknown>;
-  let concrete: unknown = type;
-  if (isAbstractType(type)) {
-    const representation = path.length === 2 && path[0] === '_entities' && Array.isArray(walk.representations) ? (walk.representations[path[1] as number] as Record<string, unknown> | undefined) : undefined;
-    const typename = text(object.__typename) ?? text(object[TYPE_ALIAS]) ?? text(representation?.__typename);
-    concrete = typename ? walk.plan.schema.getType(typename) : undefined;
-    if (representation && typename === 'Unit') unitCode = text(representation.code) ?? unitCode;
+  let type = shape.type;
+  if (type === null) {
+    // An `_entities` entry: its type from the answer, else from the representation it answers.
+    const index = path.parent?.key === '_entities' && path.parent.parent === null ? (path.key as number) : -1;
+    const representation = index >= 0 && Array.isArray(walk.representations) ? (walk.representations[index] as Record<string, unknown> | undefined) : undefined;
+    type = text(object.__typename) ?? text(object[TYPE_ALIAS]) ?? text(representation?.__typename);
+    if (type === null) return false;
+    if (representation && type === 'Unit') unitCode = text(representation.code) ?? unitCode;
   }
-  if (!isObjectType(concrete)) return false;
-  return walkObject(walk, selectionSet, concrete, object, path, unitCode);
+  return walkObject(walk, stepsOf(walk.plan, shape.selectionSet, type), type, object, path, unitCode);
 }
 
+/** The steps of a selection on an object of `type`, compiled once per plan. */
+function stepsOf(plan: Plan, selectionSet: SelectionSetNode, type: string): Step[] {
+  let byType = plan.steps.get(selectionSet);
+  if (!byType) plan.steps.set(selectionSet, (byType = new Map()));
+  let steps = byType.get(type);
+  if (!steps) byType.set(type, (steps = compile(plan, selectionSet, type)));
+  return steps;
+}
+
+function compile(plan: Plan, selectionSet: SelectionSetNode, typeName: string): Step[] {
+  const type = plan.schema.getType(typeName);
+  if (!type || !isObjectType(type)) return [];
+  const fields = type.getFields();
+  const steps: Step[] = [];
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      const name = selection.name.value;
+      const definition = fields[name];
+      if (!definition || name.startsWith('__')) continue;
+      const key = selection.alias?.value ?? name;
+      const error = plan.refusals.get(`${typeName}.${name}`);
+      if (error) steps.push({ kind: 'refuse', key, nonNull: isNonNullType(definition.type), error });
+      else if (rightOfField(typeName, name)?.kind === 'owner-reference') steps.push({ kind: 'owner', key });
+      else if (selection.selectionSet && isGuarded(plan, selection.selectionSet, getNamedType(definition.type).name)) {
+        steps.push({ kind: 'descend', key, nonNull: isNonNullType(definition.type), shape: shapeOf(definition.type, selection.selectionSet) });
+      }
+    } else {
+      const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : plan.fragments.get(selection.name.value);
+      if (!fragment) continue;
+      const condition = fragment.typeCondition?.name.value;
+      if (condition && condition !== typeName) {
+        const conditionType = plan.schema.getType(condition);
+        if (!conditionType || !isAbstractType(conditionType) || !plan.schema.isSubType(conditionType, type)) continue;
+      }
+      steps.push(...stepsOf(plan, fragment.selectionSet, typeName));
+    }
+  }
+  return steps;
+}
+
+function shapeOf(type: GraphQLOutputType, selectionSet: SelectionSetNode): Shape {
+  const nullable = isNonNullType(type) ? type.ofType : type;
+  if (isListType(nullable)) return { list: true, itemNonNull: isNonNullType(nullable.ofType), item: shapeOf(nullable.ofType, selectionSet) };
+  return { list: false, selectionSet, type: isObjectType(nullable) ? nullable.name : null };
+}
 /** Whether the selection holds a refused field or an owner reference at any depth (memoised per plan). */
 function isGuarded(plan: Plan, selectionSet: SelectionSetNode, typeName: string): boolean {
   const known = plan.guarded.get(selectionSet);
