@@ -84,8 +84,8 @@ describe('rights on partner data', () => {
 
   const QUERIES: Record<string, [string, (codes: string[], country: string) => Record<string, unknown>]> = {
     'a unit with its events (a non-null reader field)': [
-      `query($c: ID!) { unit(code: $c) { code serial state events { totalCount edges { node { eventId type owner recordedBy } } } } }`,
-      (codes) => ({ c: codes[0] }),
+      `query($c: ID!, $n: Int, $t: [LifecycleEventType!]) { unit(code: $c) { code serial state events(first: $n, filter: { types: $t }) { totalCount edges { node { eventId type owner recordedBy } } } } }`,
+      (codes) => ({ c: codes[0], n: 10, t: ['SOLD', 'MANUFACTURED'] }),
     ],
     'a unit with its provenance (owner references)': [
       `query($c: ID!) { unit(code: $c) { code provenance { owners { owner since until } } } }`,

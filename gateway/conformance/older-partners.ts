@@ -66,16 +66,31 @@ function withoutFields<O extends Request>(subgraph: DataSubgraphName, options: O
       },
     }),
   );
-  return { ...options, request: { ...options.request, query: print(withoutEmptySelections(stripped)) } };
+  return { ...options, request: { ...options.request, query: print(validAfterStripping(stripped)) } };
 }
 
-/** A selection left empty by stripping fields still needs a field to be valid GraphQL: `__typename`. */
-export function withoutEmptySelections(document: DocumentNode): DocumentNode {
-  return visit(document, {
+/**
+ * A document left valid after fields were stripped from it: a selection left empty asks `__typename`, and
+ * a variable only a stripped field used is no longer declared ("Variable "$x" is never used" otherwise).
+ */
+export function validAfterStripping(document: DocumentNode): DocumentNode {
+  const used = new Set<string>();
+  const filled = visit(document, {
+    Variable(node) {
+      used.add(node.name.value);
+    },
+    VariableDefinition() {
+      return false; // a definition's own variable is not a use
+    },
     SelectionSet: {
       leave(node) {
         return node.selections.length ? undefined : { ...node, selections: [{ kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } }] };
       },
+    },
+  });
+  return visit(filled, {
+    VariableDefinition(node) {
+      return used.has(node.variable.name.value) ? false : null;
     },
   });
 }

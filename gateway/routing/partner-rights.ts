@@ -14,7 +14,6 @@ import {
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLFormattedError,
-  type GraphQLObjectType,
   type GraphQLOutputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
@@ -23,7 +22,7 @@ import {
 import { ACCESS_POLICY, GATEWAY_SUBJECT, mayReadOwner, refusalOf, rightOf, WITHHELD, type Right } from '../../lib/access/access-policy.js';
 import type { DataSubgraphName } from '../../lib/schema/contract.js';
 import type { Caller, RequestContext } from '../../lib/server/request-context.js';
-import { schemaOf, withoutEmptySelections } from '../conformance/older-partners.js';
+import { schemaOf, validAfterStripping } from '../conformance/older-partners.js';
 import { KEY_ALIAS, TYPE_ALIAS } from './key-matching.js';
 
 /**
@@ -169,7 +168,7 @@ function buildPlan(subgraph: DataSubgraphName, query: string, caller: Caller | n
   const stripped =
     refusals.size === 0
       ? annotated
-      : withoutEmptySelections(
+      : validAfterStripping(
           visit(
             annotated,
             visitWithTypeInfo(stripInfo, {
