@@ -1,5 +1,5 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { Kind, parse, print, TypeInfo, visit, visitWithTypeInfo, type GraphQLSchema } from 'graphql';
+import { Kind, parse, print, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { loadSdl, type DataSubgraphName } from '../../lib/schema/contract.js';
 import { optionalFields } from './contract-additions.js';
 
@@ -75,18 +75,37 @@ function withoutFields<O extends Request>(subgraph: DataSubgraphName, options: O
       },
     }),
   );
-  // A selection left empty still needs a field to be valid GraphQL.
-  const valid = visit(stripped, {
+  return { ...options, request: { ...options.request, query: print(validAfterStripping(stripped)) } };
+}
+
+/**
+ * A document left valid after fields were stripped from it: a selection left empty asks `__typename`, and
+ * a variable only a stripped field used is no longer declared ("Variable "$x" is never used" otherwise).
+ */
+export function validAfterStripping(document: DocumentNode): DocumentNode {
+  const used = new Set<string>();
+  const filled = visit(document, {
+    Variable(node) {
+      used.add(node.name.value);
+    },
+    VariableDefinition() {
+      return false; // a definition's own variable is not a use
+    },
     SelectionSet: {
       leave(node) {
         return node.selections.length ? undefined : { ...node, selections: [{ kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } }] };
       },
     },
   });
-  return { ...options, request: { ...options.request, query: print(valid) } };
+  return visit(filled, {
+    VariableDefinition(node) {
+      return used.has(node.variable.name.value) ? false : null;
+    },
+  });
 }
 
-function schemaOf(subgraph: DataSubgraphName): GraphQLSchema {
+/** The contract's schema of a data subgraph (as a partner serves it), built once. */
+export function schemaOf(subgraph: DataSubgraphName): GraphQLSchema {
   let schema = schemas.get(subgraph);
   if (!schema) schemas.set(subgraph, (schema = buildSubgraphSchema(parse(loadSdl(subgraph)))));
   return schema;

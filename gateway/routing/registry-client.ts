@@ -11,6 +11,7 @@ import type { ExtensionEntry, RegistryDirectory, RegistryEntry } from '../direct
 import type { RegistryLimits } from '../directory/registry-limits.js';
 import { sendWithinPartnerContract } from '../conformance/older-partners.js';
 import { passedContractVersion } from '../conformance/check-registry.js';
+import { sendWithPartnerRights } from './partner-rights.js';
 import { ConformanceGate, type Conformance } from './conformance-gate.js';
 import { extensionKey, GuardPool, guardTargets } from './guard-pool.js';
 import { GuardRejection, type CircuitStatus } from './registry-guard.js';
@@ -121,7 +122,10 @@ export class RegistryClient {
     const label = `${subgraph} of "${registry.name}"`;
     if (registry.home) return this.post(target, options, label);
     // A partner may implement an earlier contract version: fields it lacks are left out (they read null).
-    return sendWithinPartnerContract(`${registry.name} ${target.url}`, subgraph, options, (sent) => this.post(target, sent, label));
+    // A partner gets no caller claims: the gateway applies the rights table to what it asks and reads.
+    return sendWithPartnerRights(subgraph, options, (guarded) =>
+      sendWithinPartnerContract(`${registry.name} ${target.url}`, subgraph, guarded, (sent) => this.post(target, sent, label)),
+    );
   }
 
   /** One of a registry's endpoints, with its credentials, limits and signature (its own, or the home node's). */

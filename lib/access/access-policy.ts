@@ -193,7 +193,8 @@ export function refusalOf(name: string, right: Right, caller: Caller | null, arg
   return null;
 }
 
-function mayReadOwner(caller: Caller | null, unitCode: unknown): boolean {
+/** Whether `caller` reads the owner references of the unit `unitCode` (else WITHHELD). */
+export function mayReadOwner(caller: Caller | null, unitCode: unknown): boolean {
   if (caller?.role === 'authority') return true;
   return caller?.role === 'manufacturer' && !!caller.enterprise && typeof unitCode === 'string' && unitCode.slice(0, 6) === caller.enterprise;
 }
