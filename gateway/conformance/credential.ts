@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { REQUEST_ID_HEADER } from '../../lib/server/request-context.js';
 import { shown, type Findings } from './findings.js';
 
 const TIMEOUT_MS = 5_000;
@@ -23,7 +25,7 @@ export async function credentialFindings(url: string, headers: Readonly<Record<s
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...variant.headers },
+        headers: { 'content-type': 'application/json', [REQUEST_ID_HEADER]: randomUUID(), ...variant.headers },
         body,
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });

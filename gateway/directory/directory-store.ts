@@ -138,7 +138,7 @@ export class DirectoryStore {
       return { problems: error instanceof DirectoryError ? error.problems : [(error as Error).message] };
     }
     const problems: string[] = [];
-    const warnings: string[] = [];
+    const warnings: string[] = [...plainHttpCredentials(directory)];
     const unverified: string[] = [];
     if (this.options.checkConformance !== false) {
       const changed = directory.registries.filter((r) => !r.home && (initial || !sameEndpoints(r, this.state.directory.registries.find((p) => p.name === r.name))));
@@ -190,4 +190,18 @@ export class DirectoryStore {
     for (const e of extensions) this.extensionSdl.set(e.url, e.typeDefs);
     return { state: { directory, supergraphSdl, unverified }, warnings };
   }
+}
+
+/** A credential sent over plain http to another host can be read on the way: worth a warning, not a refusal (a private network may be trusted). */
+function plainHttpCredentials(directory: RegistryDirectory): string[] {
+  return directory.registries
+    .filter((r) => !r.home && Object.keys(r.headers).length)
+    .flatMap((r) =>
+      Object.entries(r.subgraphs)
+        .filter(([, url]) => {
+          const { protocol, hostname } = new URL(url);
+          return protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]', '::1'].includes(hostname);
+        })
+        .map(([subgraph, url]) => `"${r.name}" ${subgraph}: its credential is sent over plain http to ${new URL(url).host}; use an https:// URL`),
+    );
 }
