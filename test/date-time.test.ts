@@ -35,6 +35,16 @@ describe('DateTime scalar', () => {
     });
   }
 
+  it('refuses a time without seconds or an offset, saying what form it needs (docs/partner-contract.md, Scalars)', async () => {
+    for (const value of ['2026-11-20T08:00Z', '2026-11-20T08:00:00', '2026-11-20', '2026-11-20t08:00:00z']) {
+      const result = await byVariable(value);
+      expect(result.errors?.[0]?.extensions?.code, value).toBe('BAD_USER_INPUT');
+      expect(result.errors?.[0]?.message).toContain('with seconds and offset');
+    }
+    const fraction = await byVariable('2026-11-20T08:00:00.123456789+01:00');
+    expect(fraction.errors).toBeUndefined();
+  });
+
   it('refuses 29 February of a common year', async () => {
     const result = await byVariable('2027-02-29T12:00:00+02:00');
     expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');

@@ -132,7 +132,7 @@ describe('unit filters and per-model counts', () => {
       }),
     });
     const date = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
-    expect(date.errors[0]).toMatchObject({ message: expect.stringMatching(/DateTime must be an ISO-8601 date-time with offset/), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(date.errors[0]).toMatchObject({ message: expect.stringMatching(/DateTime must be an ISO-8601 date-time with seconds and offset/), extensions: { code: 'BAD_USER_INPUT' } });
   });
 
   it('counts units per model, largest first, with the model resolved through federation', async () => {

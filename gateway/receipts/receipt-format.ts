@@ -141,6 +141,7 @@ function shapeProblem(p: JWTPayload): string | null {
   if (!Array.isArray(p.rs) || !p.rs.every((r) => typeof (r as ReceiptReason)?.c === 'string')) return '"rs" (the reasons) is missing';
   if (p.ab !== null && !registry(p.ab)) return '"ab" (the registry that answered) is malformed';
   if (p.can !== null && typeof p.can !== 'string') return '"can" (the canonical code) is malformed';
+  if (p.in !== undefined && typeof p.in !== 'string') return '"in" (the input as sent) is malformed';
   return null;
 }
 

@@ -1,7 +1,8 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+// RFC 3339 date-time: seconds required (graphql-scalars refuses a time without them), fraction optional.
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 function badDateTime(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
@@ -13,7 +14,7 @@ function badDateTime(message: string): GraphQLError {
  */
 export function parseDateTime(value: unknown): Date {
   if (typeof value !== 'string' || !ISO_DATE_TIME.test(value)) {
-    throw badDateTime(`DateTime must be an ISO-8601 date-time with offset, got ${JSON.stringify(value)}`);
+    throw badDateTime(`DateTime must be an ISO-8601 date-time with seconds and offset (2026-11-20T08:00:00Z), got ${JSON.stringify(value)}`);
   }
   let date: unknown;
   try {
