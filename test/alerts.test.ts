@@ -208,6 +208,34 @@ describe('push alerts to partners', () => {
     await unsubscribe(subscription.id);
   });
 
+  it('pages the delivery log newest first with before, and refuses pages over 500 rather than cutting them', async () => {
+    const PAGE = `query($first: Int, $before: ID) { alertDeliveries(first: $first, before: $before) { id } }`;
+    const [unit] = await seedNode(fed.nodes[0]!, 'CNPAGE', 'CNPAGEM00001', 1);
+    const { subscription } = await subscribe({ url: `${receiver.url}/alerts/de`, scope: { importsInto: 'DE' } });
+    await record(event(unit!, 'MANUFACTURED'), event(unit!, 'EXPORTED', { country: 'DE' }), event(unit!, 'IMPORTED', { country: 'CN' }));
+    await record(event(unit!, 'REPORTED_STOLEN'), event(unit!, 'RECOVERED'), event(unit!, 'SCRAPPED'));
+    await drain();
+    const first = await fed.query(PAGE, { first: 500 });
+    expect(first.errors).toBeUndefined();
+    const all = first.data.alertDeliveries.map((d: { id: string }) => d.id) as string[];
+    expect(all.length).toBeGreaterThan(3);
+    expect([...all].sort((a, b) => Number(b) - Number(a))).toEqual(all);
+    const paged: string[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = (await fed.query(PAGE, { first: 2, before })).data.alertDeliveries.map((d: { id: string }) => d.id) as string[];
+      if (page.length === 0) break;
+      paged.push(...page);
+      before = page.at(-1);
+    }
+    expect(paged).toEqual(all);
+    const tooMany = await fed.query(PAGE, { first: 501 });
+    expect(tooMany.errors?.[0]?.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', max: 500 });
+    const forged = await fed.query(PAGE, { before: 'x; drop table' });
+    expect(forged.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    await unsubscribe(subscription.id);
+  });
+
   it('two dispatchers on one database (two node replicas) send each alert once, in order per unit', async () => {
     const { AlertDispatcher } = await import('../lib/alerts/alert-dispatcher.js');
     const { ALERTS_SCHEMA } = await import('../lib/alerts/alerts-table.js');

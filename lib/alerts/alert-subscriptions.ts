@@ -71,7 +71,10 @@ export async function deleteSubscription(db: Kysely<AlertsDb>, caller: Caller, i
 export interface DeliveryFilter {
   status?: DeliveryStatus | null;
   subscription?: string | null;
+  /** Already checked (0 to 500: the resolver refuses more, like every list). */
   first: number;
+  /** A delivery id: only older ones (the log is newest first, so the last id of a page gives the next). */
+  before?: string | null;
 }
 
 /** Newest first, with what the alert was (kind) joined from the outbox. */
@@ -85,7 +88,11 @@ export function listDeliveries(db: Kysely<AlertsDb>, filter: DeliveryFilter, cal
   if (filter.status) query = query.where('d.status', '=', filter.status);
   if (filter.subscription) query = query.where('d.subscription_id', '=', filter.subscription);
   if (caller.role !== 'authority') query = query.where('s.country', '=', caller.country ?? '');
-  return query.orderBy('d.id', 'desc').limit(Math.min(Math.max(filter.first, 0), 500)).execute();
+  if (filter.before !== null && filter.before !== undefined) {
+    if (!/^[1-9]\d{0,17}$/.test(filter.before)) throw registryError('BAD_USER_INPUT', `before must be a delivery id, got ${JSON.stringify(filter.before.slice(0, 40))}`);
+    query = query.where('d.id', '<', filter.before);
+  }
+  return query.orderBy('d.id', 'desc').limit(filter.first).execute();
 }
 
 export function listAttempts(db: Kysely<AlertsDb>, deliveryIds: readonly string[]) {

@@ -3,6 +3,7 @@ import { createSubscription, deleteSubscription, listAttempts, listDeliveries, l
 import type { AlertTargetsFor } from '../../lib/alerts/alert-url-policy.js';
 import { ALERTS_SCHEMA, type AlertsDb, type AlertSubscriptionRow, type DeliveryStatus } from '../../lib/alerts/alerts-table.js';
 import { registryError } from '../../lib/errors.js';
+import { pageLimit } from '../../lib/subgraph/pagination.js';
 import type { AlertsDeps } from '../../lib/subgraph/subgraph-module.js';
 import type { Caller, RequestContext } from '../../lib/server/request-context.js';
 
@@ -20,8 +21,9 @@ export function alertResolvers(auditDb: Kysely<unknown>, options: AlertsDeps | u
   return {
     Query: {
       alertSubscriptions: (_: unknown, __: unknown, ctx: RequestContext) => listSubscriptions(db, callerOf(ctx)),
-      async alertDeliveries(_: unknown, args: { status?: DeliveryStatus | null; subscription?: string | null; first: number }, ctx: RequestContext) {
-        const rows = await listDeliveries(db, args, callerOf(ctx));
+      async alertDeliveries(_: unknown, args: { status?: DeliveryStatus | null; subscription?: string | null; first?: number | null; before?: string | null }, ctx: RequestContext) {
+        // Like every list: more than 500 is LIMIT_EXCEEDED, not silently cut.
+        const rows = await listDeliveries(db, { ...args, first: pageLimit(args.first) }, callerOf(ctx));
         const attempts = await listAttempts(db, rows.map((r) => r.id));
         return rows.map((row) => ({ ...row, log: attempts.filter((a) => a.delivery_id === row.id) }));
       },
