@@ -1,4 +1,7 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertsMigrations } from '../lib/alerts/alerts-migrations.js';
+import { ALERTS_SCHEMA } from '../lib/alerts/alerts-table.js';
 import { SIGNATURE_HEADER, verifyAlertSignature } from '../lib/alerts/alert-signature.js';
 import type { AlertTargets } from '../lib/alerts/alert-url-policy.js';
 import { startAlertReceiver } from './support/alert-receiver.js';
@@ -208,6 +211,22 @@ describe('push alerts to partners', () => {
     await unsubscribe(subscription.id);
   });
 
+  it('covers crossings recorded before alerts existed: the upgrade backfills them, so a later recall still reaches the importer', async () => {
+    const [early] = await seedNode(fed.nodes[0]!, 'CNOLDX', 'CNOLDXM00001', 1);
+    await record(event(early!, 'MANUFACTURED'), event(early!, 'EXPORTED', { country: 'DE' }));
+    // As on a registry upgraded to alerts: its crossings were recorded before alert_unit_crossing existed.
+    const alertsDb = fed.databases[0]!.forSchema(ALERTS_SCHEMA);
+    await sql`delete from ${sql.table('alerts.alert_unit_crossing')} where unit = ${early!}`.execute(alertsDb);
+    await alertsMigrations['2026_12_03_001_backfill_crossings']!.up(alertsDb);
+    const { subscription } = await subscribe({ url: `${receiver.url}/alerts/upgrade`, scope: { importsInto: 'DE' }, kinds: ['RECALL_OPENED'] });
+    const start = receiver.received.length;
+    expect((await fed.query('mutation { openRecall(input: { model: "CNOLDXM00001", defect: "old stock", remedy: "fix" }) { code } }')).errors).toBeUndefined();
+    await drain();
+    const got = (await receiver.waitFor(start + 1)).slice(start);
+    expect(got.map((a) => [a.json.kind, a.json.subject])).toEqual([['RECALL_OPENED', 'CNOLDXM00001']]);
+    await unsubscribe(subscription.id);
+  });
+
   it('pages the delivery log newest first with before, and refuses pages over 500 rather than cutting them', async () => {
     const PAGE = `query($first: Int, $before: ID) { alertDeliveries(first: $first, before: $before) { id } }`;
     const [unit] = await seedNode(fed.nodes[0]!, 'CNPAGE', 'CNPAGEM00001', 1);
@@ -238,7 +257,6 @@ describe('push alerts to partners', () => {
 
   it('two dispatchers on one database (two node replicas) send each alert once, in order per unit', async () => {
     const { AlertDispatcher } = await import('../lib/alerts/alert-dispatcher.js');
-    const { ALERTS_SCHEMA } = await import('../lib/alerts/alerts-table.js');
     const { rootLogger } = await import('../lib/logging/logger.js');
     const replica = new AlertDispatcher({ db: fed.databases[0]!.forSchema(ALERTS_SCHEMA), targetsFor: (c) => targets.get(c), log: rootLogger(), country: 'CN', clock: () => now, batch: 7 });
     const units = await seedNode(fed.nodes[0]!, 'CNREPL', 'CNREPLM00001', 20);

@@ -80,4 +80,28 @@ export const alertsMigrations: Record<string, Migration> = {
       for (const table of ['alert_attempt', 'alert_delivery', 'alert_subscription', 'alert_unit_crossing', 'alert_subject_sequence', 'alert_outbox']) await db.schema.dropTable(table).execute();
     },
   },
+  /**
+   * Border crossings recorded before alerts existed: `recordEvents` keeps alert_unit_crossing from then on,
+   * so without this an importsInto subscription would miss the recalls, withdrawals and suspensions of
+   * models its country imported earlier. Read from the lifecycle subgraph's table when it is in this
+   * database and already has its country column (a node this old migrates lifecycle after alerts; its
+   * crossings then all come through recordEvents anyway, since none had a country).
+   */
+  '2026_12_03_001_backfill_crossings': {
+    async up(db: Kysely<any>) {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from information_schema.columns
+        where table_schema = 'lifecycle' and table_name = 'lifecycle_event' and column_name = 'country'`.execute(db);
+      if (!rows[0]?.n) return;
+      await sql`
+        insert into ${sql.table('alerts.alert_unit_crossing')} (unit, country, model, enterprise)
+        select distinct unit_code, country, substr(unit_code, 1, 12), substr(unit_code, 1, 6)
+        from lifecycle.lifecycle_event
+        where type in ('EXPORTED', 'IMPORTED') and country is not null
+        on conflict do nothing`.execute(db);
+    },
+    async down() {
+      // Rows, not structure: the crossings stay (they are true).
+    },
+  },
 };
