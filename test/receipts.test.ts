@@ -245,6 +245,25 @@ describe('signed verification receipts', () => {
     expect((await run(['verify', posingAsCn, '--keys', bundleFile])).code).toBe(RECEIPT_EXIT['wrong-registry']);
   });
 
+  it("in a bundle where two registries' keys share a kid, a receipt verifies with the key of the registry it names", async () => {
+    const identity = (country: string) => () => ({ country, name: `${country} registry`, url: `https://${country.toLowerCase()}.example` });
+    const [cnFile, deFile] = [join(dir, 'collide-cn.json'), join(dir, 'collide-de.json')];
+    await rotateReceiptKeys(cnFile);
+    await rotateReceiptKeys(deFile);
+    const [cnRing, deRing] = [await loadReceiptKeyFile(cnFile), await loadReceiptKeyFile(deFile)];
+    // The same kid on both sides (unlikely with a random suffix, but nothing in a bundle forbids it).
+    const deSame = { ...deRing, kid: cnRing.kid, publicKeys: deRing.publicKeys.map((k) => ({ ...k, kid: cnRing.kid })) };
+    const bundle = { keys: [...publicJwks(cnRing, 'CN').keys, ...publicJwks(deSame, 'DE').keys] };
+    const subject = { code: de[0]!, canonical: de[0]!, verdict: 'ADMIT' as const, reasons: [], answeredBy: { country: 'DE', name: 'DE registry' } };
+    const fromDe = await new ReceiptIssuer(deSame, identity('DE')).issue(subject);
+    const fromCn = await new ReceiptIssuer(cnRing, identity('CN')).issue(subject);
+    expect(await verifyReceipt(fromDe, bundle)).toMatchObject({ ok: true, claims: { reg: { c: 'DE' } } });
+    expect(await verifyReceipt(fromCn, bundle)).toMatchObject({ ok: true, claims: { reg: { c: 'CN' } } });
+    // DE's key still cannot vouch for a receipt naming CN.
+    const posing = await new ReceiptIssuer(deSame, identity('CN')).issue(subject);
+    expect(await verifyReceipt(posing, bundle)).toMatchObject({ ok: false });
+  });
+
   it('a directory entry may name its receipt keys: a URL or public keys, never a private one', () => {
     const entry = (receiptKeys: unknown) => ({ registries: [{ ...fed.directoryInput.registries[0], receiptKeys }] });
     expect(buildDirectory(entry('https://de.example/.well-known/jwks.json')).home.receiptKeys).toEqual({ url: 'https://de.example/.well-known/jwks.json' });

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
 
 /**
  * The receipt's wire format (docs/receipts.md): a compact JWS with short claim names, so that it fits a
@@ -80,9 +80,15 @@ export async function verifyReceipt(token: string, jwks: JSONWebKeySet, options:
   }
   if (header.typ !== RECEIPT_TYPE) return fail('not-a-receipt', `its header typ is ${JSON.stringify(header.typ)}, not "${RECEIPT_TYPE}": not a verification receipt`);
   if (typeof header.kid !== 'string') return fail('not-a-receipt', 'its header has no "kid"');
+  // Kids are unique within a registry, not across a bundle of several: with two equal ones, the keys bound
+  // to the registry the receipt names (read before verifying, only to choose) are the ones to try.
+  const sameKid = (jwks.keys as ReceiptJwk[]).filter((k) => k.kid === header.kid);
+  const named = claimedRegistry(token);
+  const bound = sameKid.length > 1 ? sameKid.filter((k) => !k.reg || k.reg === named) : sameKid;
+  const keys = bound.length ? bound : sameKid;
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, createLocalJWKSet(jwks), {
+    ({ payload } = await jwtVerify(token, createLocalJWKSet({ keys }), {
       typ: RECEIPT_TYPE,
       algorithms: RECEIPT_ALGORITHMS,
       requiredClaims: ['iss', 'sub', 'iat', 'exp', 'jti'],
@@ -101,7 +107,7 @@ export async function verifyReceipt(token: string, jwks: JSONWebKeySet, options:
   const shape = shapeProblem(payload);
   if (shape) return fail('not-a-receipt', `signed, but not a receipt: ${shape}`);
   const claims = payload as ReceiptClaims;
-  const key = (jwks.keys as ReceiptJwk[]).find((k) => k.kid === header.kid);
+  const key = keys.find((k) => k.reg === claims.reg.c) ?? keys[0];
   if (key?.reg && key.reg !== claims.reg.c) {
     return fail('wrong-registry', `key ${header.kid} belongs to registry ${key.reg}, but the receipt claims to be issued by ${claims.reg.c}`);
   }
@@ -143,6 +149,14 @@ function shapeProblem(p: JWTPayload): string | null {
   if (p.can !== null && typeof p.can !== 'string') return '"can" (the canonical code) is malformed';
   if (p.in !== undefined && typeof p.in !== 'string') return '"in" (the input as sent) is malformed';
   return null;
+}
+
+function claimedRegistry(token: string): unknown {
+  try {
+    return (decodeJwt(token).reg as { c?: unknown } | undefined)?.c;
+  } catch {
+    return undefined;
+  }
 }
 
 function fail(failure: ReceiptFailure, message: string): ReceiptCheck {
