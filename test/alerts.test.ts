@@ -114,6 +114,8 @@ describe('push alerts to partners', () => {
       expect(verifyAlertSignature(secret, alert.body, alert.headers[SIGNATURE_HEADER] as string)).toBe(true);
       expect(verifyAlertSignature('whsec_wrong', alert.body, alert.headers[SIGNATURE_HEADER] as string)).toBe(false);
       expect(alert.headers['x-alert-id']).toBe(alert.json.id);
+      // Which subscription (so which secret) a delivery is for, when one URL serves several.
+      expect(alert.headers['x-alert-subscription']).toBe(subscription.id);
     }
     const ofUnit = got.filter((a) => a.json.unit === unit);
     expect(ofUnit.map((a) => a.json.kind)).toEqual(['UNIT_STOLEN', 'UNIT_RECOVERED', 'UNIT_STOLEN', 'UNIT_RECOVERED', 'UNIT_SCRAPPED']);

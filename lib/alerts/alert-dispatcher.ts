@@ -158,7 +158,7 @@ export class AlertDispatcher {
       // The directory may have changed since the subscription was made: check again at every send.
       const targets = this.#o.targetsFor(subscription.country);
       const url = checkAllowedUrl(subscription.url, targets, subscription.country);
-      const headers = { [SIGNATURE_HEADER]: signAlert(subscription.secret, body, this.#o.clock()), 'x-alert-id': alert.id, 'x-alert-attempt': String(delivery.attempts + 1) };
+      const headers = { [SIGNATURE_HEADER]: signAlert(subscription.secret, body, this.#o.clock()), 'x-alert-id': alert.id, 'x-alert-subscription': subscription.id, 'x-alert-attempt': String(delivery.attempts + 1) };
       const t0 = performance.now();
       const result = await postAlert(url, body, headers, targets!.allowPrivate, this.#o.timeoutMs);
       return { delivery, subscription, ...result, latencyMs: Math.round(performance.now() - t0) };
