@@ -123,6 +123,8 @@ export interface RunningGateway extends RunningServer {
   probeAll(): Promise<unknown>;
   /** Sends the audit entries of finished requests now (tests; otherwise they go within a moment). */
   flushAudit(): Promise<void>;
+  /** Signs receipts; `onKeys` tells when a rotated key file has been re-read. */
+  receipts: ReceiptIssuer;
 }
 
 export async function startGateway(options: GatewayOptions & { port?: number; host?: string }): Promise<RunningGateway> {
@@ -176,6 +178,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
     store,
     probeAll,
     flushAudit: () => audit.flush(),
+    receipts,
     async stop() {
       clearInterval(probe);
       unobserve();

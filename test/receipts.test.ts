@@ -175,40 +175,59 @@ describe('signed verification receipts', () => {
     expect(help.stdout).toContain('exit codes of verify');
   });
 
-  /** The gateway re-reads its key file on change (polled): waits until it publishes `kid` first. */
-  const publishedFirst = async (kid: string) => {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const keys = (await (await fetch(new URL('/.well-known/jwks.json', fed.gateway.url))).json()) as JSONWebKeySet;
-      if (keys.keys[0]?.kid === kid) return keys;
-      if (Date.now() > deadline) throw new Error(`the gateway still publishes ${keys.keys[0]?.kid} first, not ${kid}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
+  /** Resolves when the gateway has re-read its key file: with `kid` signing, or (kid null) refusing the file. */
+  const reread = (kid: string | null) =>
+    new Promise<void>((resolve) => {
+      const off = fed.gateway.receipts.onKeys((outcome) => {
+        if (kid === null ? outcome.error : outcome.ring?.kid === kid) {
+          off();
+          resolve();
+        }
+      });
+    });
+  /** Resolves with the kid of the next key the gateway signs with, other than `previous` (kids are random). */
+  const nextSigner = (previous: string) =>
+    new Promise<string>((resolve) => {
+      const off = fed.gateway.receipts.onKeys((outcome) => {
+        if (outcome.ring && outcome.ring.kid !== previous) {
+          off();
+          resolve(outcome.ring.kid);
+        }
+      });
+    });
+  const published = async () => (await (await fetch(new URL('/.well-known/jwks.json', fed.gateway.url))).json()) as JSONWebKeySet;
 
   it('after a rotation the running gateway signs with the new key, and receipts of the previous key verify while it is published', async () => {
     const before = await loadReceiptKeyFile(keyFile);
     const [old] = await verifyMany([cn[0]!]);
     expect(decodeProtectedHeader(old!.receipt).kid).toBe(before.kid);
+    const newKeys = nextSigner(before.kid);
     const rotated = await rotateReceiptKeys(keyFile);
     expect(rotated.retired).toEqual([before.kid]);
     // No restart: the gateway notices the rewritten file.
-    const published = await publishedFirst(rotated.kid);
-    expect(published.keys.map((k) => k.kid)).toEqual([rotated.kid, before.kid]);
+    expect(await newKeys).toBe(rotated.kid);
+    const afterRotation = await published();
+    expect(afterRotation.keys.map((k) => k.kid)).toEqual([rotated.kid, before.kid]);
     const [fresh] = await verifyMany([cn[0]!]);
     expect(decodeProtectedHeader(fresh!.receipt).kid).toBe(rotated.kid);
-    expect(await verifyReceipt(fresh!.receipt, published)).toMatchObject({ ok: true, kid: rotated.kid });
-    expect(await verifyReceipt(old!.receipt, published)).toMatchObject({ ok: true, kid: before.kid });
+    expect(await verifyReceipt(fresh!.receipt, afterRotation)).toMatchObject({ ok: true, kid: rotated.kid });
+    expect(await verifyReceipt(old!.receipt, afterRotation)).toMatchObject({ ok: true, kid: before.kid });
     // A key file that no longer reads keeps the keys in use (logged), rather than stopping receipts.
     const good = readFileSync(keyFile, 'utf8');
+    const refused = reread(null);
     writeFileSync(keyFile, '{ "keys": [ half written');
+    await refused;
     const [still] = await verifyMany([cn[0]!]);
-    expect(await verifyReceipt(still!.receipt, published)).toMatchObject({ ok: true, kid: rotated.kid });
+    expect(await verifyReceipt(still!.receipt, afterRotation)).toMatchObject({ ok: true, kid: rotated.kid });
+    const restored = reread(rotated.kid);
     writeFileSync(keyFile, good);
+    await restored;
     // Once the previous key's receipts have expired, a later rotation drops it; its receipts then fail.
+    const laterKeys = nextSigner(rotated.kid);
     const later = await rotateReceiptKeys(keyFile, { now: new Date(Date.now() + 31 * 86_400_000) });
     expect(later.dropped).toEqual([before.kid]);
-    jwks = await publishedFirst(later.kid);
+    expect(await laterKeys).toBe(later.kid);
+    jwks = await published();
     expect(jwks.keys.map((k) => k.kid)).toEqual([later.kid, rotated.kid]);
     expect(await verifyReceipt(old!.receipt, jwks)).toMatchObject({ ok: false, failure: 'unknown-key' });
     const identity = () => ({ country: 'CN', name: 'China registry', url: 'https://cn.example' });

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { DATA_SUBGRAPHS, type DataSubgraphName } from '../../lib/schema/contract.js';
 import { signRequest } from '../../lib/security/request-signer.js';
 import type { SigningOptions } from '../../lib/security/signing-secret.js';
-import { REQUEST_ID_HEADER, type Caller } from '../../lib/server/request-context.js';
+import type { Caller } from '../../lib/server/request-context.js';
 import { behaviourProblems, entityLimitProblems, type Send } from './behaviour.js';
 import { compareVersions, formatVersion, judgeVersion, MIN_CONTRACT_VERSION, parseVersion, requiredAdditions, type Version } from './contract-version.js';
 import { credentialFindings } from './credential.js';
+import { codeOf, errorsOf, type Answer } from './findings.js';
 import { rememberUnserved } from './older-partners.js';
 import { pageLimitFindings } from './page-limits.js';
+import { postJson } from './post-json.js';
 import { rootFieldFindings } from './root-fields.js';
 import { sdlNotes, sdlProblems, unservedAdditions } from './sdl-compatibility.js';
 
@@ -48,13 +50,11 @@ export interface CheckOptions {
   minimumSource?: string;
 }
 
-const TIMEOUT_MS = 5_000;
-
 /** The node answered HTTP 401: it does not accept the credential (or signature) the check sent. */
 export class CredentialRefused extends Error {
-  constructor(answer: { errors?: unknown[] }) {
-    const first = (answer.errors?.[0] ?? {}) as { message?: unknown; extensions?: { code?: unknown } };
-    const said = [first.extensions?.code, typeof first.message === 'string' ? first.message.slice(0, 160) : undefined].filter(Boolean).join(': ');
+  constructor(answer: Answer) {
+    const first = errorsOf(answer)[0];
+    const said = [codeOf(first), typeof first?.message === 'string' ? first.message.slice(0, 160) : undefined].filter(Boolean).join(': ');
     super(`HTTP 401${said ? ` (${said})` : ''}: it refused the credential it was sent; check the credentials (and signing) of its directory entry against what the node expects`);
   }
 }
@@ -63,25 +63,13 @@ export class CredentialRefused extends Error {
 export function httpSender(url: string, headers: Readonly<Record<string, string>> = {}, signing?: SigningOptions, caller: Caller | null = null): Send {
   return async (query, variables) => {
     const body = JSON.stringify({ query, variables });
-    // An id of its own per request, so the node's log lines of the check can be told apart.
     const requestId = randomUUID();
     const signature = signing ? signRequest(signing.secret, { body, requestId, caller, search: new URL(url).search }) : {};
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestId, ...headers, ...signature },
-      body,
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    const text = await response.text();
-    let answer: Awaited<ReturnType<Send>>;
-    try {
-      answer = JSON.parse(text);
-    } catch {
-      throw new Error(`HTTP ${response.status}: not a JSON answer`);
-    }
+    const { status, answer } = await postJson(url, { ...headers, ...signature }, body, requestId);
+    if (answer === null) throw new Error(`HTTP ${status}: not a JSON answer`);
     // Refused before anything was checked: the node is not answering *us* (a credential or secret that
     // differs on the two sides), which is unavailability to fix in configuration, not non-conformance.
-    if (response.status === 401) throw new CredentialRefused(answer);
+    if (status === 401) throw new CredentialRefused(answer);
     return answer;
   };
 }
@@ -107,7 +95,7 @@ export async function checkEndpoint(
     const answer = await send('query ConformanceSdl { _service { sdl } }');
     sdl = answer.data?._service?.sdl;
     if (typeof sdl !== 'string') {
-      const codes = (answer.errors ?? []).map((e) => (e as { extensions?: { code?: unknown } }).extensions?.code);
+      const codes = errorsOf(answer).map(codeOf);
       const refused = codes.includes('UNAUTHENTICATED') ? ' (refused UNAUTHENTICATED: check its credential header)' : ' (not a federation subgraph?)';
       return { subgraph, url, unreachable: false, problems: [`does not answer { _service { sdl } }${refused}`], notes: [] };
     }

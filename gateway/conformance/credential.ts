@@ -1,8 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { REQUEST_ID_HEADER } from '../../lib/server/request-context.js';
-import { shown, type Findings } from './findings.js';
-
-const TIMEOUT_MS = 5_000;
+import { codeOf, errorsOf, shown, type Findings } from './findings.js';
+import { postJson } from './post-json.js';
 
 /**
  * When the node is given a credential header (the directory entry's `credentials`, the CLI's --header),
@@ -19,27 +16,15 @@ export async function credentialFindings(url: string, headers: Readonly<Record<s
     { what: `with a wrong value of ${names.join(', ')}`, headers: Object.fromEntries(Object.entries(headers).map(([n, v]) => [n, wrongValue(v)])) },
   ];
   for (const variant of variants) {
-    const body = JSON.stringify({ query: 'query ConformanceCredential { _service { sdl } }' });
-    let status: number;
-    let answer: { errors?: { extensions?: Record<string, unknown> }[]; data?: unknown } | null = null;
+    let reply: Awaited<ReturnType<typeof postJson>>;
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [REQUEST_ID_HEADER]: randomUUID(), ...variant.headers },
-        body,
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-      status = response.status;
-      try {
-        answer = JSON.parse(await response.text());
-      } catch {
-        answer = null;
-      }
+      reply = await postJson(url, variant.headers, JSON.stringify({ query: 'query ConformanceCredential { _service { sdl } }' }));
     } catch (error) {
       problems.push(`a request ${variant.what}: expected HTTP 401 with an UNAUTHENTICATED error, got no answer (${(error as Error).message})`);
       continue;
     }
-    const codes = (answer?.errors ?? []).map((e) => e?.extensions?.code);
+    const { status, answer } = reply;
+    const codes = answer ? errorsOf(answer).map(codeOf) : [];
     if (status === 200 && answer?.data) {
       problems.push(`answers without its credential: a request ${variant.what} got HTTP 200 with data; expected HTTP 401 with an UNAUTHENTICATED error`);
     } else if (status !== 401 || !codes.includes('UNAUTHENTICATED')) {

@@ -83,8 +83,11 @@ export async function verifyReceipt(token: string, jwks: JSONWebKeySet, options:
   // Kids are unique within a registry, not across a bundle of several: with two equal ones, the keys bound
   // to the registry the receipt names (read before verifying, only to choose) are the ones to try.
   const sameKid = (jwks.keys as ReceiptJwk[]).filter((k) => k.kid === header.kid);
-  const named = claimedRegistry(token);
-  const bound = sameKid.length > 1 ? sameKid.filter((k) => !k.reg || k.reg === named) : sameKid;
+  let bound = sameKid;
+  if (sameKid.length > 1) {
+    const named = claimedRegistry(token);
+    bound = sameKid.filter((k) => !k.reg || k.reg === named);
+  }
   const keys = bound.length ? bound : sameKid;
   let payload: JWTPayload;
   try {

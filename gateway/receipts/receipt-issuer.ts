@@ -16,6 +16,9 @@ export interface ReceiptSubject {
   answeredBy: { country: string; name: string } | null;
 }
 
+/** What a re-read of the key file came to: new keys in use, or why the old ones stay. */
+export type KeyReload = { ring: ReceiptKeyRing; error?: undefined } | { error: Error; ring?: undefined };
+
 /** Who signs: the home registry of this gateway and the address its receipts' keys are published at. */
 export interface ReceiptIssuerIdentity {
   country: string;
@@ -29,7 +32,7 @@ export interface ReceiptIssuerIdentity {
  * a receipt asked for is an error naming what to configure; the verdict itself is unaffected.
  */
 export class ReceiptIssuer {
-  readonly #listeners = new Set<(ring: ReceiptKeyRing) => void>();
+  readonly #listeners = new Set<(outcome: KeyReload) => void>();
 
   constructor(
     private keys: ReceiptKeyRing | null,
@@ -40,11 +43,16 @@ export class ReceiptIssuer {
   /** Signs with `ring` from now on (a rotated key file, re-read): receipts already issued are unaffected. */
   useKeys(ring: ReceiptKeyRing): void {
     this.keys = ring;
-    for (const listener of this.#listeners) listener(ring);
+    for (const listener of this.#listeners) listener({ ring });
   }
 
-  /** Called after each `useKeys`; returns the unsubscribe. */
-  onKeys(listener: (ring: ReceiptKeyRing) => void): () => void {
+  /** A re-read that failed: the keys in use stay; listeners hear why. */
+  keysRefused(error: Error): void {
+    for (const listener of this.#listeners) listener({ error });
+  }
+
+  /** Called after each `useKeys` or `keysRefused`; returns the unsubscribe. */
+  onKeys(listener: (outcome: KeyReload) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }

@@ -21,6 +21,7 @@ export function watchReceiptKeyFile(issuer: ReceiptIssuer, file: string, log: Lo
         log.info({ kid: ring.kid, previous: before, keys: ring.publicKeys.length }, `receipt keys re-read from ${file}: receipts are signed with ${ring.kid}`);
       } catch (error) {
         log.error({ err: error }, `cannot re-read the receipt keys from ${file}; still signing with ${issuer.keyRing?.kid ?? 'nothing'}`);
+        issuer.keysRefused(error as Error);
       }
     });
   };
